@@ -1,1 +1,39 @@
-pub fn x(){}
+//! libcheckout: signed license checkouts with offline verification.
+//!
+//! An issuer holds an RSA private key and a store of licenses. A checkout takes entitlements
+//! out of a license and returns the license data signed as a JWS (RFC 7515) with RSASSA-PSS
+//! (PS256, PS384 or PS512, RFC 7518 §3.5), in the format of AWS License Manager's signed
+//! checkouts. A consumer verifies such a token offline with the issuer's public key alone.
+//!
+//! The C ABI lives in [`ffi`] and is the only module with `unsafe` code.
+
+#![deny(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+#![deny(clippy::undocumented_unsafe_blocks)]
+
+#[cfg(not(feature = "aws-lc"))]
+compile_error!("libcheckout needs a cryptographic backend: enable the `aws-lc` feature");
+
+pub mod alg;
+mod backend;
+mod b64;
+pub mod clock;
+pub mod error;
+pub mod json;
+pub mod jws;
+pub mod keys;
+#[cfg(feature = "sqlite")]
+pub mod license;
+pub mod signer;
+pub mod timefmt;
+pub mod verify;
+
+#[cfg(feature = "ffi")]
+pub mod ffi;
+
+pub use alg::Algorithm;
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use error::{Error, ErrorKind, Reason, Result};
+pub use keys::{PrivateKey, PublicKey, PublicKeySet};
+pub use signer::Signer;
+pub use verify::{Profile, VerifiedToken, Verifier, VerifyOptions};
