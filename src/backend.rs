@@ -7,7 +7,7 @@ use aws_lc_rs::digest;
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rand::{self, SecureRandom};
 use aws_lc_rs::rsa::KeySize;
-use aws_lc_rs::signature::{self, KeyPair as _, ParsedPublicKey, RsaKeyPair};
+use aws_lc_rs::signature::{self, ParsedPublicKey, RsaKeyPair};
 
 use crate::alg::Algorithm;
 use crate::error::{err, ErrorKind, Result};

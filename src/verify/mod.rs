@@ -9,6 +9,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 pub use claims::{Claims, EntitlementClaim};
+pub(crate) use claims::parse_quantity;
 pub use options::{Profile, RequiredEntitlement, VerifyOptions};
 
 use crate::alg::Algorithm;

@@ -95,7 +95,7 @@ static void check_long(long got, long want, const char *what) {
   report(got == want, what, got == want ? NULL : detail);
 }
 
-/* The rule for every output buffer returned with LM_STATUS_OK. */
+/* Checks that a buffer returned with LM_STATUS_OK has data, NUL-terminated after len. */
 static void check_buffer(const lm_buffer *buffer, const char *what) {
   char detail[256];
   int ok = buffer->data != NULL && buffer->data[buffer->len] == 0 &&
@@ -105,7 +105,7 @@ static void check_buffer(const lm_buffer *buffer, const char *what) {
   report(ok, what, ok ? NULL : detail);
 }
 
-/* The rule for every output buffer after a failure. */
+/* Checks that a failing call left its output buffer zeroed. */
 static void check_zeroed(const lm_buffer *buffer, const char *what) {
   char detail[128];
   int ok = buffer->data == NULL && buffer->len == 0;
@@ -115,8 +115,8 @@ static void check_zeroed(const lm_buffer *buffer, const char *what) {
 }
 
 /*
- * An output buffer filled with a recognizable non-NULL value, so that a failing call that forgets
- * to zero its output is caught. The library never reads or frees what an output already holds.
+ * Returns an output buffer filled with a recognizable non-NULL value, which catches a failing call
+ * that does not zero its output. The library never reads or frees what an output contains.
  */
 static uint8_t poison_byte = 0x5a;
 
@@ -128,7 +128,14 @@ static lm_buffer poisoned_buffer(void) {
   return buffer;
 }
 
-/* Suitably aligned storage whose address stands in for a handle that a failing call must clear. */
+/* Frees a buffer unless it still contains the poison value, which the library did not allocate. */
+static void release(lm_buffer *buffer) {
+  if (buffer->data != &poison_byte) {
+    lm_buffer_free(buffer);
+  }
+}
+
+/* Aligned storage whose address is the poison value for handle outputs. */
 static union {
   void *pointer;
   long long integer;
@@ -194,9 +201,9 @@ static char *read_file(const char *path) {
 }
 
 /*
- * Finds the first member named key whose value is a JSON string and returns a copy of that value
- * as written (escape sequences are not decoded; the values read here contain none). Returns NULL
- * when no such member exists. The key may also occur as a string value; those hits are skipped.
+ * Returns a copy of the first string value of a member named key, or NULL. Escape sequences are
+ * copied as written, because the values read here contain none. A match of key as a string value
+ * instead of a member name is skipped.
  */
 static char *json_string(const char *json, const char *key) {
   char *quoted = format("\"%s\"", key);
@@ -465,14 +472,14 @@ static char *usage_of(lm_store *store, const char *license_arn) {
   check_status(status, LM_STATUS_OK, "lm_get_license_usage succeeds");
   if (status == LM_STATUS_OK) {
     check_buffer(&response, "lm_get_license_usage buffer is NUL-terminated after len");
-    check_string(json_string((const char *)response.data, "Name") ? "EntitlementCount" : NULL,
-                 "EntitlementCount", "usage lists EntitlementCount");
+    check_long(json_count((const char *)response.data, "Name", "EntitlementCount"), 1,
+               "usage lists EntitlementCount");
     consumed = json_string((const char *)response.data, "ConsumedValue");
     check(json_count((const char *)response.data, "Name", "EnterpriseTier") == 0,
           "usage leaves out the Unit None entitlement");
   }
 
-  lm_buffer_free(&response);
+  release(&response);
   free(request);
   return consumed;
 }
@@ -609,7 +616,6 @@ static void test_signer(struct fixture *fixture) {
   text = (char *)jwk.data;
   fixture->kid = json_string(text, "kid");
   check(is_base64url(fixture->kid, 43), "JWK kid is a 43-character base64url thumbprint");
-  check_string(json_string(text, "kty") ? "RSA" : NULL, "RSA", "JWK has kty");
   {
     char *kty = json_string(text, "kty");
     char *use = json_string(text, "use");
@@ -631,8 +637,8 @@ static void test_signer(struct fixture *fixture) {
   check_status(status, LM_STATUS_OK, "lm_signer_public_jwk succeeds twice");
   check(again.len == jwk.len && memcmp(again.data, jwk.data, jwk.len) == 0,
         "lm_signer_public_jwk is deterministic");
-  lm_buffer_free(&again);
-  lm_buffer_free(&jwk);
+  release(&again);
+  release(&jwk);
 
   fixture->public_pem = poisoned_buffer();
   status = lm_signer_public_key_pem(fixture->signer, &fixture->public_pem);
@@ -691,7 +697,7 @@ static void test_verifiers(struct fixture *fixture) {
   check(verifier == NULL, "lm_verifier_from_jwks clears its output after broken JSON");
 
   free(jwks);
-  lm_buffer_free(&jwk);
+  release(&jwk);
 }
 
 static void test_stores(struct fixture *fixture) {
@@ -789,7 +795,7 @@ static void test_create_license(struct fixture *fixture) {
   check_status(status, LM_STATUS_OK, "lm_create_license replay succeeds");
   check(replay.len == response.len && memcmp(replay.data, response.data, response.len) == 0,
         "lm_create_license replay returns the same bytes");
-  lm_buffer_free(&replay);
+  release(&replay);
 
   changed = replace_first(request, "Example Analytics Enterprise", "Another Name");
   status = run_operation(lm_create_license, fixture->store, changed, &replay);
@@ -797,7 +803,7 @@ static void test_create_license(struct fixture *fixture) {
   check_zeroed(&replay, "conflicting create zeroes its output");
   free(changed);
 
-  lm_buffer_free(&response);
+  release(&response);
   free(request);
 }
 
@@ -839,7 +845,7 @@ static void test_get_license(struct fixture *fixture) {
     free(sku);
   }
 
-  lm_buffer_free(&response);
+  release(&response);
   free(request);
   free(unknown);
   free(unknown_arn);
@@ -891,8 +897,6 @@ static void test_borrow(struct fixture *fixture) {
   {
     char *arn = json_string(text, "LicenseArn");
     char *node = json_string(text, "NodeId");
-    char *name = json_string(text, "Name");
-    char *value = json_string(text, "Value");
     char *mac = json_string(text, "Mac");
     char *issued_at = json_string(text, "IssuedAt");
     char *expiration = json_string(text, "Expiration");
@@ -901,8 +905,8 @@ static void test_borrow(struct fixture *fixture) {
 
     check_string(arn, fixture->license_arn, "borrow response names the license");
     check_string(node, NODE_ID, "borrow response NodeId");
-    check_string(name, "EntitlementCount", "borrow response entitlement name");
-    check_string(value, "1", "borrow response entitlement value");
+    check_long(json_count(text, "Name", "EntitlementCount"), 1, "borrow response entitlement name");
+    check_long(json_count(text, "Value", "1"), 1, "borrow response entitlement value");
     check(!json_has_member(text, "CheckoutType"), "borrow response has no CheckoutType");
     check(json_has_member(text, "CheckoutMetadata"), "borrow response has CheckoutMetadata");
     check(is_lower_hex(fixture->consumption_token, 32), "consumption token is 32 lowercase hex digits");
@@ -912,8 +916,6 @@ static void test_borrow(struct fixture *fixture) {
     check(mac == NULL, "CheckoutMetadata is not flattened in the response");
     free(arn);
     free(node);
-    free(name);
-    free(value);
     free(mac);
     free(issued_at);
     free(expiration);
@@ -939,9 +941,9 @@ static void test_borrow(struct fixture *fixture) {
   check_status(status, LM_STATUS_OK, "borrow replay succeeds");
   check(replay.len == response.len && memcmp(replay.data, response.data, response.len) == 0,
         "borrow replay returns the same bytes");
-  lm_buffer_free(&replay);
+  release(&replay);
 
-  lm_buffer_free(&response);
+  release(&response);
   free(request);
   check_usage(fixture->store, fixture->license_arn, "1", "usage shows ConsumedValue 1");
 }
@@ -967,7 +969,7 @@ static void test_wrong_signer(struct fixture *fixture) {
 
   free(request);
   lm_signer_free(other);
-  lm_buffer_free(&other_key);
+  release(&other_key);
 }
 
 static void test_verify(struct fixture *fixture) {
@@ -1007,15 +1009,15 @@ static void test_verify(struct fixture *fixture) {
     free(mac);
     free(expires);
   }
-  lm_buffer_free(&payload);
+  release(&payload);
 
   status = run_verify(fixture->jwks_verifier, token, options, &payload);
   check_status(status, LM_STATUS_OK, "lm_verify with the JWKS verifier");
-  lm_buffer_free(&payload);
+  release(&payload);
 
   status = run_verify(fixture->verifier, token, NULL, &payload);
   check_status(status, LM_STATUS_OK, "lm_verify with NULL options");
-  lm_buffer_free(&payload);
+  release(&payload);
 
   /* A signature byte flipped in the middle keeps the base64url canonical. */
   tampered = format("%s", token);
@@ -1039,7 +1041,7 @@ static void test_verify(struct fixture *fixture) {
 
   status = run_verify(fixture->verifier, token, options, &payload);
   check_status(status, LM_STATUS_OK, "lm_verify succeeds after a failure on the same verifier");
-  lm_buffer_free(&payload);
+  release(&payload);
 
   with_newline = format("%s\n", token);
   status = run_verify(fixture->verifier, with_newline, NULL, &payload);
@@ -1059,7 +1061,7 @@ static void test_verify(struct fixture *fixture) {
   option = format("{\"now\": %lld}", expiration + 59);
   status = run_verify(fixture->verifier, token, option, &payload);
   check_status(status, LM_STATUS_OK, "59 s past expiration is inside the default leeway");
-  lm_buffer_free(&payload);
+  release(&payload);
   free(option);
 
   option = format("{\"now\": %lld}", expiration + 61);
@@ -1116,12 +1118,12 @@ static void test_verify(struct fixture *fixture) {
   option = format("{\"maxTokenBytes\": %zu}", strlen(token));
   status = run_verify(fixture->verifier, token, option, &payload);
   check_status(status, LM_STATUS_OK, "a token of exactly maxTokenBytes verifies");
-  lm_buffer_free(&payload);
+  release(&payload);
   free(option);
 
   check_status(run_verify(fixture->verifier, token, options, &payload), LM_STATUS_OK,
                "lm_verify succeeds after many failures");
-  lm_buffer_free(&payload);
+  release(&payload);
 }
 
 static void test_check_in_and_list(struct fixture *fixture) {
@@ -1135,13 +1137,13 @@ static void test_check_in_and_list(struct fixture *fixture) {
   check_buffer(&response, "list buffer is NUL-terminated after len");
   check_long(json_count((const char *)response.data, "State", "ACTIVE"), 1,
              "one ACTIVE consumption before check-in");
-  lm_buffer_free(&response);
+  release(&response);
 
   status = run_operation(lm_check_in, fixture->store, request, &response);
   check_status(status, LM_STATUS_OK, "lm_check_in of the borrow succeeds");
   check_buffer(&response, "lm_check_in buffer is NUL-terminated after len");
   check_string((const char *)response.data, "{}", "CheckInLicense returns {}");
-  lm_buffer_free(&response);
+  release(&response);
 
   check_usage(fixture->store, fixture->license_arn, "0", "usage shows ConsumedValue 0 after check-in");
 
@@ -1162,7 +1164,7 @@ static void test_check_in_and_list(struct fixture *fixture) {
     free(token);
     free(state);
   }
-  lm_buffer_free(&response);
+  release(&response);
 
   free(list);
   list = format("{\"LicenseArn\": \"%s\", \"State\": \"ACTIVE\"}", fixture->license_arn);
@@ -1170,7 +1172,7 @@ static void test_check_in_and_list(struct fixture *fixture) {
   check_status(status, LM_STATUS_OK, "list filtered by State ACTIVE");
   check(!json_has_member((const char *)response.data, "LicenseConsumptionToken"),
         "no ACTIVE consumption after check-in");
-  lm_buffer_free(&response);
+  release(&response);
 
   free(list);
   free(request);
@@ -1187,7 +1189,7 @@ static void test_extend(struct fixture *fixture) {
   char *signed_token = NULL;
 
   request = format("{\"LicenseConsumptionToken\": \"%s\"}", fixture->consumption_token);
-  *(&extended) = poisoned_buffer();
+  extended = poisoned_buffer();
   status = lm_extend_license_consumption(fixture->store, fixture->signer, BYTES(request), &extended);
   check_status(status, LM_STATUS_NOT_FOUND, "extend of a checked-in consumption");
   check_zeroed(&extended, "extend zeroes its output on failure");
@@ -1222,7 +1224,7 @@ static void test_extend(struct fixture *fixture) {
       check_string(alg, "PS384", "extended token keeps PS384");
       status = run_verify(fixture->verifier, renewed, "{\"nodeId\": \"" NODE_ID "\"}", &payload);
       check_status(status, LM_STATUS_OK, "extended token verifies with the node");
-      lm_buffer_free(&payload);
+      release(&payload);
       free(header);
       free(alg);
     }
@@ -1231,14 +1233,14 @@ static void test_extend(struct fixture *fixture) {
     free(issued_at);
     free(expiration);
   }
-  lm_buffer_free(&extended);
-  lm_buffer_free(&first);
+  release(&extended);
+  release(&first);
 
   check_usage(fixture->store, fixture->license_arn, "1", "extend consumes nothing more");
 
   status = run_operation(lm_check_in, fixture->store, request, &extended);
   check_status(status, LM_STATUS_OK, "the extended borrow checks in");
-  lm_buffer_free(&extended);
+  release(&extended);
   check_usage(fixture->store, fixture->license_arn, "0", "usage is 0 again");
 
   free(request);
@@ -1292,7 +1294,7 @@ static void test_provisional_and_perpetual(struct fixture *fixture) {
     free(issued_at);
     free(expiration);
   }
-  lm_buffer_free(&response);
+  release(&response);
   check_usage(fixture->store, fixture->license_arn, "2", "provisional checkout consumes 2");
 
   if (signed_token != NULL) {
@@ -1306,7 +1308,7 @@ static void test_provisional_and_perpetual(struct fixture *fixture) {
                         "\"EntitlementCount\", \"value\": \"2\"}]}",
                         &payload);
     check_status(status, LM_STATUS_OK, "provisional token carries the tier and 2 counts");
-    lm_buffer_free(&payload);
+    release(&payload);
 
     status = run_verify(fixture->verifier, signed_token,
                         "{\"requireEntitlements\": [{\"name\": \"EnterpriseTier\", \"value\": "
@@ -1320,7 +1322,7 @@ static void test_provisional_and_perpetual(struct fixture *fixture) {
   request = format("{\"LicenseConsumptionToken\": \"%s\"}", consumption ? consumption : "");
   status = run_operation(lm_check_in, fixture->store, request, &response);
   check_status(status, LM_STATUS_OK, "provisional check-in succeeds");
-  lm_buffer_free(&response);
+  release(&response);
   check_usage(fixture->store, fixture->license_arn, "0", "provisional check-in returns 2");
   free(request);
   free(consumption);
@@ -1329,7 +1331,7 @@ static void test_provisional_and_perpetual(struct fixture *fixture) {
   status = run_checkout(fixture->store, fixture->signer, perpetual, &response);
   check_status(status, LM_STATUS_OK, "perpetual checkout succeeds");
   consumption = json_string((const char *)response.data, "LicenseConsumptionToken");
-  lm_buffer_free(&response);
+  release(&response);
 
   request = format("{\"LicenseConsumptionToken\": \"%s\"}", consumption ? consumption : "");
   status = run_operation(lm_check_in, fixture->store, request, &response);
@@ -1369,7 +1371,7 @@ static void test_sign(struct fixture *fixture) {
     status = run_verify(fixture->verifier, text, profile_jws, &payload);
     check_status(status, LM_STATUS_OK, "lm_verify with the jws profile");
     check_string((const char *)payload.data, "hello", "the jws profile returns the signed bytes");
-    lm_buffer_free(&payload);
+    release(&payload);
 
     status = run_verify(fixture->verifier, text, NULL, &payload);
     check_status(status, LM_STATUS_TOKEN_MALFORMED, "a non-checkout payload fails the license profile");
@@ -1377,7 +1379,7 @@ static void test_sign(struct fixture *fixture) {
     free(alg);
     free(kid);
   }
-  lm_buffer_free(&token);
+  release(&token);
 
   token = poisoned_buffer();
   status = lm_sign(fixture->signer, BYTES("{\"a\":1}"), &token);
@@ -1390,7 +1392,7 @@ static void test_sign(struct fixture *fixture) {
     free(header);
     free(typ);
   }
-  lm_buffer_free(&token);
+  release(&token);
 
   token = poisoned_buffer();
   status = lm_sign(fixture->signer, NULL, 0, &token);
@@ -1402,9 +1404,9 @@ static void test_sign(struct fixture *fixture) {
     check_status(status, LM_STATUS_OK, "an empty payload verifies with the jws profile");
     check(payload.data != NULL && payload.len == 0 && payload.data[0] == 0,
           "an empty payload comes back as an empty NUL-terminated buffer");
-    lm_buffer_free(&payload);
+    release(&payload);
   }
-  lm_buffer_free(&token);
+  release(&token);
 }
 
 /* Passes NULL for each pointer argument in turn and checks status 100 and cleared outputs. */
@@ -1600,8 +1602,14 @@ static void test_null_arguments(struct fixture *fixture) {
   lm_store_close(NULL);
   check(1, "lm_buffer_free, lm_signer_free, lm_verifier_free and lm_store_close accept NULL");
 
-  check_status(run_operation(lm_get_license_usage, fixture->store, "{\"LicenseArn\": \"x\"}", &out),
-               LM_STATUS_NOT_FOUND, "the store still answers after NULL arguments");
+  {
+    char *request = format("{\"LicenseArn\": \"%s\"}", fixture->license_arn);
+
+    check_status(run_operation(lm_get_license_usage, fixture->store, request, &out), LM_STATUS_OK,
+                 "the store still answers after NULL arguments");
+    release(&out);
+    free(request);
+  }
 }
 
 static void test_error_message_rules(struct fixture *fixture) {
@@ -1616,7 +1624,7 @@ static void test_error_message_rules(struct fixture *fixture) {
 
   status = run_verify(fixture->verifier, fixture->borrow_token, NULL, &out);
   check_status(status, LM_STATUS_OK, "a successful call after the failure");
-  lm_buffer_free(&out);
+  release(&out);
   check_string(lm_last_error_message(), before, "a successful call keeps the last message");
 
   status = run_verify(fixture->verifier, fixture->borrow_token, "{\"nodeId\": \"other-node\"}", &out);
@@ -1679,7 +1687,7 @@ static void *work(void *argument) {
     } else {
       worker->verify_failures++;
     }
-    lm_buffer_free(&payload);
+    release(&payload);
 
     snprintf(client_token, sizeof client_token, "thread-%d-%d", worker->index, round);
     request = borrow_request(worker->license_arn, "EntitlementCount", "Count", "JWT_PS384", client_token);
@@ -1701,7 +1709,7 @@ static void *work(void *argument) {
       } else {
         worker->verify_failures++;
       }
-      lm_buffer_free(&payload);
+      release(&payload);
       free(signed_token);
       free(consumption);
     } else if (status == LM_STATUS_NO_ENTITLEMENTS_ALLOWED) {
@@ -1713,7 +1721,7 @@ static void *work(void *argument) {
       fprintf(stderr, "thread %d: checkout status %u (%s): %s\n", worker->index, (unsigned)status,
               lm_status_name(status), lm_last_error_message());
     }
-    lm_buffer_free(&response);
+    release(&response);
   }
   return NULL;
 }
@@ -1726,15 +1734,17 @@ static void test_threads(struct fixture *fixture) {
   char *license_arn;
   int verified = 0, verify_failures = 0, granted = 0, exhausted = 0, exhausted_messages = 0;
   int unexpected = 0, initial_empty = 0, distinct = 1;
+  char *main_message = format("%s", lm_last_error_message());
   int i, j;
 
   request = license_request(fixture, fixture->kid, "create-threads");
   check_status(run_operation(lm_create_license, fixture->store, request, &response), LM_STATUS_OK,
                "a second license for the threads");
   license_arn = json_string((const char *)response.data, "LicenseArn");
-  lm_buffer_free(&response);
+  release(&response);
   free(request);
   if (license_arn == NULL) {
+    free(main_message);
     return;
   }
 
@@ -1785,14 +1795,16 @@ static void test_threads(struct fixture *fixture) {
   check_long(verify_failures, 0, "no concurrent verification failed");
   check(distinct, "concurrent consumption tokens are distinct");
   check_usage(fixture->store, license_arn, "10", "usage after the threads is MaxCount");
-  check_string(lm_last_error_message(), "", "the threads' failures leave the main thread's message");
+  check_string(lm_last_error_message(), main_message,
+               "the threads' failures leave the main thread's message alone");
+  free(main_message);
 
   request = format("{\"LicenseArn\": \"%s\", \"State\": \"ACTIVE\"}", license_arn);
   check_status(run_operation(lm_list_license_consumptions, fixture->store, request, &response),
                LM_STATUS_OK, "list the threads' consumptions");
   check_long(json_count((const char *)response.data, "State", "ACTIVE"), LICENSE_MAX_COUNT,
              "the list shows MaxCount ACTIVE consumptions");
-  lm_buffer_free(&response);
+  release(&response);
   free(request);
   free(license_arn);
 }
@@ -1829,7 +1841,6 @@ int main(int argc, char **argv) {
 
   test_versions();
   test_status_names();
-  test_threads_message_check:
   test_generate_key(&fixture);
   test_signer(&fixture);
   test_verifiers(&fixture);
@@ -1852,8 +1863,8 @@ int main(int argc, char **argv) {
   lm_verifier_free(fixture.jwks_verifier);
   lm_verifier_free(fixture.verifier);
   lm_signer_free(fixture.signer);
-  lm_buffer_free(&fixture.public_pem);
-  lm_buffer_free(&fixture.private_pem);
+  release(&fixture.public_pem);
+  release(&fixture.private_pem);
   remove_store_files(&fixture);
   free(fixture.database);
   free(fixture.license_template);

@@ -1,8 +1,8 @@
 """ctypes bindings to the C ABI of libcheckout, for the cross-implementation tests.
 
 Only the calls these tests need are declared. Every fallible call returns a
-uint32 status; a non-zero status raises LmError carrying the number, its
-constant name from lm_status_name and this thread's lm_last_error_message.
+uint32 status. A non-zero status raises LmError with the number, its constant
+name from lm_status_name and this thread's lm_last_error_message.
 """
 
 from __future__ import annotations
@@ -163,7 +163,7 @@ class Signer(_Handle):
     _free_function = "lm_signer_free"
 
     def sign(self, payload: bytes) -> str:
-        """Return the compact JWS of payload."""
+        """Sign payload and return the compact JWS."""
         buffer = LmBuffer()
         status = self.library._cdll.lm_sign(self.handle, payload, len(payload), ctypes.byref(buffer))
         self.library.check("lm_sign", status)

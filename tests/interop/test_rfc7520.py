@@ -2,7 +2,7 @@
 
 The token, its JWK and its payload come from tests/vectors/rfc7520. The JWK's
 `kid` is an e-mail address, not a thumbprint, so this also checks that a JWKS
-key answers to the `kid` it is given.
+key is selected by the `kid` member it is given.
 """
 
 from __future__ import annotations

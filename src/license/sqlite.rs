@@ -1,0 +1,378 @@
+//! The embedded SQLite store: one file in WAL mode, or `:memory:`.
+//!
+//! Writers take SQLite's write lock at the start of their transaction (`BEGIN IMMEDIATE`),
+//! so processes and threads sharing one file never interleave two capacity checks.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
+
+use super::model::{CheckoutKind, Consumption, Granted, License};
+use super::store::{Backend, Recorded, Transaction, Usage};
+use super::Synchronous;
+use crate::alg::Algorithm;
+use crate::error::{err, ErrorKind, Result};
+
+/// How long a writer waits for another process's write lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS licenses (
+    arn TEXT PRIMARY KEY,
+    product_sku TEXT NOT NULL,
+    key_fingerprint TEXT NOT NULL,
+    document TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS licenses_by_sku ON licenses (product_sku, key_fingerprint);
+CREATE TABLE IF NOT EXISTS consumptions (
+    token TEXT PRIMARY KEY,
+    license_arn TEXT NOT NULL REFERENCES licenses (arn),
+    kind TEXT NOT NULL,
+    node_id TEXT,
+    issued_at INTEGER NOT NULL,
+    expiration INTEGER NOT NULL,
+    checked_in INTEGER NOT NULL,
+    algorithm TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    entitlements TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS consumptions_by_license ON consumptions (license_arn);
+-- One row per quantity a consumption takes; held_until NULL means held for good (PERPETUAL).
+CREATE TABLE IF NOT EXISTS holdings (
+    token TEXT NOT NULL REFERENCES consumptions (token),
+    license_arn TEXT NOT NULL,
+    name TEXT NOT NULL,
+    quantity INTEGER NOT NULL,
+    overage INTEGER NOT NULL,
+    held_until INTEGER,
+    PRIMARY KEY (token, name)
+);
+CREATE INDEX IF NOT EXISTS holdings_by_license ON holdings (license_arn, held_until);
+CREATE TABLE IF NOT EXISTS client_tokens (
+    operation TEXT NOT NULL,
+    client_token TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    response TEXT NOT NULL,
+    PRIMARY KEY (operation, client_token)
+);
+";
+
+fn store_error(context: &str, error: rusqlite::Error) -> crate::Error {
+    err(ErrorKind::Store, format!("SQLite store failed to {context}: {error}"))
+}
+
+fn corrupt(what: &str) -> crate::Error {
+    err(ErrorKind::Store, format!("SQLite store holds an unreadable {what}; the file was changed outside libcheckout"))
+}
+
+/// A SQLite store shared by the threads of this process through one connection.
+pub(crate) struct SqliteStore {
+    connection: Mutex<Connection>,
+    account_id: String,
+}
+
+impl SqliteStore {
+    /// Opens or creates the store at `location` (a file path or `:memory:`). The file is
+    /// created when missing, its folder is not. `account_id` applies only to a new store.
+    pub(crate) fn open(location: &str, account_id: Option<&str>, synchronous: Synchronous) -> Result<SqliteStore> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut connection = Connection::open_with_flags(location, flags).map_err(|e| {
+            err(
+                ErrorKind::Store,
+                format!("could not open SQLite store {location:?}: {e}; the folder must exist and be writable"),
+            )
+        })?;
+        connection.busy_timeout(BUSY_TIMEOUT).map_err(|e| store_error("set the busy timeout", e))?;
+        if location != ":memory:" {
+            connection
+                .pragma_update(None, "journal_mode", "WAL")
+                .map_err(|e| store_error("switch to WAL mode", e))?;
+        }
+        let sync_mode = match synchronous {
+            Synchronous::Normal => "NORMAL",
+            Synchronous::Full => "FULL",
+        };
+        connection.pragma_update(None, "synchronous", sync_mode).map_err(|e| store_error("set synchronous", e))?;
+        connection.pragma_update(None, "foreign_keys", "ON").map_err(|e| store_error("enable foreign keys", e))?;
+
+        let account_id = initialize(&mut connection, account_id)?;
+        Ok(SqliteStore { connection: Mutex::new(connection), account_id })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while the lock was held rolled its transaction back when the transaction
+        // was dropped, so the connection is consistent and may be used again.
+        self.connection.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn run(
+        &self,
+        behavior: TransactionBehavior,
+        work: &mut dyn FnMut(&mut dyn Transaction) -> Result<()>,
+    ) -> Result<()> {
+        let mut connection = self.lock();
+        let transaction = connection
+            .transaction_with_behavior(behavior)
+            .map_err(|e| store_error("begin a transaction", e))?;
+        let mut handle = SqliteTransaction { tx: &transaction };
+        work(&mut handle)?;
+        transaction.commit().map_err(|e| store_error("commit", e))
+    }
+}
+
+/// Creates the schema when missing and returns the store's account id.
+fn initialize(connection: &mut Connection, requested: Option<&str>) -> Result<String> {
+    let transaction = connection
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(|e| store_error("begin a transaction", e))?;
+    transaction.execute_batch(SCHEMA).map_err(|e| store_error("create its tables", e))?;
+    let stored: Option<String> = transaction
+        .query_row("SELECT value FROM meta WHERE name = 'account_id'", [], |row| row.get(0))
+        .optional()
+        .map_err(|e| store_error("read the account id", e))?;
+    let account_id = match (stored, requested) {
+        (Some(stored), Some(requested)) if stored != requested => {
+            return Err(err(
+                ErrorKind::Validation,
+                format!(
+                    "ValidationException: this store was created with AccountId {stored}; it cannot \
+                     change to {requested} (omit accountId or open another store)"
+                ),
+            ))
+        }
+        (Some(stored), _) => stored,
+        (None, requested) => {
+            let account_id = requested.unwrap_or(super::DEFAULT_ACCOUNT_ID).to_owned();
+            transaction
+                .execute("INSERT INTO meta (name, value) VALUES ('account_id', ?1)", [&account_id])
+                .map_err(|e| store_error("record the account id", e))?;
+            account_id
+        }
+    };
+    transaction.commit().map_err(|e| store_error("commit", e))?;
+    Ok(account_id)
+}
+
+impl Backend for SqliteStore {
+    fn account_id(&self) -> &str {
+        &self.account_id
+    }
+
+    fn read(&self, work: &mut dyn FnMut(&mut dyn Transaction) -> Result<()>) -> Result<()> {
+        self.run(TransactionBehavior::Deferred, work)
+    }
+
+    fn write(&self, work: &mut dyn FnMut(&mut dyn Transaction) -> Result<()>) -> Result<()> {
+        self.run(TransactionBehavior::Immediate, work)
+    }
+}
+
+struct SqliteTransaction<'a> {
+    tx: &'a rusqlite::Transaction<'a>,
+}
+
+fn decode_license(document: &str) -> Result<License> {
+    serde_json::from_str(document).map_err(|_| corrupt("license"))
+}
+
+fn decode_consumption(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Consumption, bool)> {
+    let kind: String = row.get("kind")?;
+    let algorithm: String = row.get("algorithm")?;
+    let metadata: String = row.get("metadata")?;
+    let entitlements: String = row.get("entitlements")?;
+    let kind = CheckoutKind::from_name(&kind);
+    let algorithm = Algorithm::from_name(&algorithm).ok();
+    let metadata: Option<Vec<(String, String)>> = serde_json::from_str(&metadata).ok();
+    let entitlements: Option<Vec<Granted>> = serde_json::from_str(&entitlements).ok();
+    let valid = kind.is_some() && algorithm.is_some() && metadata.is_some() && entitlements.is_some();
+    let consumption = Consumption {
+        token: row.get("token")?,
+        license_arn: row.get("license_arn")?,
+        kind: kind.unwrap_or(CheckoutKind::Provisional),
+        node_id: row.get("node_id")?,
+        issued_at: row.get("issued_at")?,
+        expiration: row.get("expiration")?,
+        checked_in: row.get::<_, i64>("checked_in")? != 0,
+        algorithm: algorithm.unwrap_or(Algorithm::PS256),
+        metadata: metadata.unwrap_or_default(),
+        entitlements: entitlements.unwrap_or_default(),
+    };
+    Ok((consumption, valid))
+}
+
+fn held_until(consumption: &Consumption) -> Option<i64> {
+    if consumption.checked_in {
+        Some(0)
+    } else if consumption.kind == CheckoutKind::Perpetual {
+        None
+    } else {
+        Some(consumption.expiration)
+    }
+}
+
+const CONSUMPTION_COLUMNS: &str =
+    "token, license_arn, kind, node_id, issued_at, expiration, checked_in, algorithm, metadata, entitlements";
+
+impl Transaction for SqliteTransaction<'_> {
+    fn license(&mut self, arn: &str) -> Result<Option<License>> {
+        let document: Option<String> = self
+            .tx
+            .query_row("SELECT document FROM licenses WHERE arn = ?1", [arn], |row| row.get(0))
+            .optional()
+            .map_err(|e| store_error("read a license", e))?;
+        document.as_deref().map(decode_license).transpose()
+    }
+
+    fn licenses_by_sku(&mut self, sku: &str, key_fingerprint: &str) -> Result<Vec<License>> {
+        let mut statement = self
+            .tx
+            .prepare_cached("SELECT document FROM licenses WHERE product_sku = ?1 AND key_fingerprint = ?2")
+            .map_err(|e| store_error("find licenses", e))?;
+        let documents = statement
+            .query_map([sku, key_fingerprint], |row| row.get::<_, String>(0))
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<String>>>())
+            .map_err(|e| store_error("find licenses", e))?;
+        documents.iter().map(|d| decode_license(d)).collect()
+    }
+
+    fn insert_license(&mut self, license: &License) -> Result<()> {
+        let document = serde_json::to_string(license).map_err(|_| corrupt("license"))?;
+        self.tx
+            .execute(
+                "INSERT INTO licenses (arn, product_sku, key_fingerprint, document) VALUES (?1, ?2, ?3, ?4)",
+                params![license.arn, license.product_sku, license.key_fingerprint, document],
+            )
+            .map_err(|e| store_error("insert a license", e))?;
+        Ok(())
+    }
+
+    fn usage(&mut self, arn: &str, now: i64) -> Result<HashMap<String, Usage>> {
+        let mut statement = self
+            .tx
+            .prepare_cached(
+                "SELECT name, SUM(quantity), SUM(overage) FROM holdings
+                 WHERE license_arn = ?1 AND (held_until IS NULL OR held_until > ?2)
+                 GROUP BY name",
+            )
+            .map_err(|e| store_error("sum the usage", e))?;
+        let rows = statement
+            .query_map(params![arn, now], |row| {
+                Ok((row.get::<_, String>(0)?, Usage { consumed: row.get(1)?, overage: row.get(2)? }))
+            })
+            .and_then(|rows| rows.collect::<rusqlite::Result<HashMap<String, Usage>>>())
+            .map_err(|e| store_error("sum the usage", e))?;
+        Ok(rows)
+    }
+
+    fn consumption(&mut self, token: &str) -> Result<Option<Consumption>> {
+        let found = self
+            .tx
+            .query_row(
+                &format!("SELECT {CONSUMPTION_COLUMNS} FROM consumptions WHERE token = ?1"),
+                [token],
+                decode_consumption,
+            )
+            .optional()
+            .map_err(|e| store_error("read a consumption", e))?;
+        match found {
+            None => Ok(None),
+            Some((consumption, true)) => Ok(Some(consumption)),
+            Some((_, false)) => Err(corrupt("consumption")),
+        }
+    }
+
+    fn consumptions(&mut self, arn: &str) -> Result<Vec<Consumption>> {
+        let mut statement = self
+            .tx
+            .prepare_cached(&format!(
+                "SELECT {CONSUMPTION_COLUMNS} FROM consumptions WHERE license_arn = ?1 ORDER BY issued_at, token"
+            ))
+            .map_err(|e| store_error("list consumptions", e))?;
+        let rows = statement
+            .query_map([arn], decode_consumption)
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+            .map_err(|e| store_error("list consumptions", e))?;
+        rows.into_iter()
+            .map(|(consumption, valid)| if valid { Ok(consumption) } else { Err(corrupt("consumption")) })
+            .collect()
+    }
+
+    fn insert_consumption(&mut self, consumption: &Consumption) -> Result<()> {
+        let metadata = serde_json::to_string(&consumption.metadata).map_err(|_| corrupt("consumption"))?;
+        let entitlements = serde_json::to_string(&consumption.entitlements).map_err(|_| corrupt("consumption"))?;
+        self.tx
+            .execute(
+                &format!("INSERT INTO consumptions ({CONSUMPTION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+                params![
+                    consumption.token,
+                    consumption.license_arn,
+                    consumption.kind.name(),
+                    consumption.node_id,
+                    consumption.issued_at,
+                    consumption.expiration,
+                    consumption.checked_in,
+                    consumption.algorithm.name(),
+                    metadata,
+                    entitlements
+                ],
+            )
+            .map_err(|e| store_error("insert a consumption", e))?;
+
+        let until = held_until(consumption);
+        for granted in consumption.entitlements.iter().filter(|g| g.quantity > 0) {
+            self.tx
+                .execute(
+                    "INSERT INTO holdings (token, license_arn, name, quantity, overage, held_until)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![consumption.token, consumption.license_arn, granted.name, granted.quantity, granted.overage, until],
+                )
+                .map_err(|e| store_error("insert a holding", e))?;
+        }
+        Ok(())
+    }
+
+    fn update_consumption(&mut self, consumption: &Consumption) -> Result<()> {
+        self.tx
+            .execute(
+                "UPDATE consumptions SET issued_at = ?2, expiration = ?3, checked_in = ?4 WHERE token = ?1",
+                params![consumption.token, consumption.issued_at, consumption.expiration, consumption.checked_in],
+            )
+            .map_err(|e| store_error("update a consumption", e))?;
+        self.tx
+            .execute(
+                "UPDATE holdings SET held_until = ?2 WHERE token = ?1",
+                params![consumption.token, held_until(consumption)],
+            )
+            .map_err(|e| store_error("update a holding", e))?;
+        Ok(())
+    }
+
+    fn recorded(&mut self, operation: &str, client_token: &str) -> Result<Option<Recorded>> {
+        self.tx
+            .query_row(
+                "SELECT request_hash, response FROM client_tokens WHERE operation = ?1 AND client_token = ?2",
+                [operation, client_token],
+                |row| Ok(Recorded { request_hash: row.get(0)?, response: row.get(1)? }),
+            )
+            .optional()
+            .map_err(|e| store_error("read a ClientToken record", e))
+    }
+
+    fn record(&mut self, operation: &str, client_token: &str, recorded: &Recorded) -> Result<()> {
+        self.tx
+            .execute(
+                "INSERT INTO client_tokens (operation, client_token, request_hash, response) VALUES (?1, ?2, ?3, ?4)",
+                params![operation, client_token, recorded.request_hash, recorded.response],
+            )
+            .map_err(|e| store_error("record a ClientToken", e))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,62 @@
+//! The interface every store implements: short transactions over licenses, consumptions
+//! and ClientToken records. The rules live in the engine, never in a store.
+
+use std::collections::HashMap;
+
+use super::model::{Consumption, License};
+use crate::error::Result;
+
+/// Consumed and overage quantities of one entitlement.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Usage {
+    pub(crate) consumed: i64,
+    pub(crate) overage: i64,
+}
+
+/// A stored response to a request with a ClientToken.
+pub(crate) struct Recorded {
+    /// Hex SHA-256 of the canonical request without its ClientToken.
+    pub(crate) request_hash: String,
+    /// The response JSON, returned verbatim on replay.
+    pub(crate) response: String,
+}
+
+/// The operations of one transaction.
+pub(crate) trait Transaction {
+    fn license(&mut self, arn: &str) -> Result<Option<License>>;
+
+    /// Returns every license with this SKU and issuer fingerprint, whatever its validity.
+    fn licenses_by_sku(&mut self, sku: &str, key_fingerprint: &str) -> Result<Vec<License>>;
+
+    fn insert_license(&mut self, license: &License) -> Result<()>;
+
+    /// Returns, per entitlement name, what the license's consumptions hold at `now`: the
+    /// unexpired, not checked-in ones and every PERPETUAL one.
+    fn usage(&mut self, arn: &str, now: i64) -> Result<HashMap<String, Usage>>;
+
+    fn consumption(&mut self, token: &str) -> Result<Option<Consumption>>;
+
+    fn consumptions(&mut self, arn: &str) -> Result<Vec<Consumption>>;
+
+    fn insert_consumption(&mut self, consumption: &Consumption) -> Result<()>;
+
+    /// Updates the times and check-in flag of a stored consumption.
+    fn update_consumption(&mut self, consumption: &Consumption) -> Result<()>;
+
+    fn recorded(&mut self, operation: &str, client_token: &str) -> Result<Option<Recorded>>;
+
+    fn record(&mut self, operation: &str, client_token: &str, recorded: &Recorded) -> Result<()>;
+}
+
+/// A store: the account it belongs to and transactions that commit when the closure
+/// returns `Ok` and roll back when it returns `Err`.
+pub(crate) trait Backend: Send + Sync {
+    fn account_id(&self) -> &str;
+
+    /// Runs `work` in a read-only transaction.
+    fn read(&self, work: &mut dyn FnMut(&mut dyn Transaction) -> Result<()>) -> Result<()>;
+
+    /// Runs `work` in a write transaction that takes the write lock at its start, so two
+    /// writers never interleave their capacity checks.
+    fn write(&self, work: &mut dyn FnMut(&mut dyn Transaction) -> Result<()>) -> Result<()>;
+}
