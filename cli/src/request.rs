@@ -44,7 +44,7 @@ pub fn parse_entitlement(text: &str) -> std::result::Result<Entitlement, String>
 /// Parses `NAME=VALUE`; the value may be empty and may contain `=`.
 pub fn parse_metadata(text: &str) -> std::result::Result<Metadata, String> {
     match text.split_once('=') {
-        Some((name, _)) if name.is_empty() => Err("the metadata name before the `=` is empty".into()),
+        Some(("", _)) => Err("the metadata name before the `=` is empty".into()),
         Some((name, value)) => Ok(Metadata { name: name.to_owned(), value: value.to_owned() }),
         None => Err("expected NAME=VALUE, such as Mac=ABCDEFGHI".into()),
     }

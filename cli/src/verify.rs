@@ -47,21 +47,22 @@ fn load_verifier(args: &VerifyArgs) -> Result<Verifier> {
 }
 
 fn build_options(args: &VerifyArgs) -> VerifyOptions {
-    let mut options = VerifyOptions::default();
-    options.profile = args.profile.into();
-    options.now = args.now;
-    if let Some(leeway) = args.leeway {
-        options.leeway_seconds = leeway;
+    let defaults = VerifyOptions::default();
+    let algorithms = if args.algorithms.is_empty() {
+        defaults.algorithms
+    } else {
+        args.algorithms.iter().map(|&alg| alg.into()).collect()
+    };
+
+    VerifyOptions {
+        profile: args.profile.into(),
+        now: args.now,
+        leeway_seconds: args.leeway.unwrap_or(defaults.leeway_seconds),
+        node_id: args.node_id.clone(),
+        algorithms,
+        require_entitlements: args.require.clone(),
+        max_token_bytes: args.max_token_bytes.map_or(defaults.max_token_bytes, |max| max as usize),
     }
-    options.node_id = args.node_id.clone();
-    if !args.algorithms.is_empty() {
-        options.algorithms = args.algorithms.iter().map(|&alg| alg.into()).collect();
-    }
-    options.require_entitlements = args.require.clone();
-    if let Some(max) = args.max_token_bytes {
-        options.max_token_bytes = max as usize;
-    }
-    options
 }
 
 /// Reads the token; whitespace around it (such as the newline of a file) is dropped, as

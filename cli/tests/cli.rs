@@ -341,7 +341,9 @@ fn verify_rejections_by_status() {
     assert_failure(&verify(&["--algorithm", "PS256"]), 20, "LM_STATUS_UNSUPPORTED_SIGNATURE_METHOD", 201);
     assert_failure(&verify(&["--max-token-bytes", "100"]), 30, "LM_STATUS_TOKEN_MALFORMED", 300);
 
-    let tampered = format!("{}A", &token[..token.len() - 1]);
+    let signature_start = token.rfind('.').unwrap() + 1;
+    let replacement = if token[signature_start..].starts_with('A') { "B" } else { "A" };
+    let tampered = format!("{}{replacement}{}", &token[..signature_start], &token[signature_start + 1..]);
     let output = workspace.run(&["verify", "--key", "public.pem", "--token", &tampered]);
     assert_failure(&output, 30, "LM_STATUS_SIGNATURE_INVALID", 301);
 

@@ -255,8 +255,8 @@ fn ttl_minutes(license: &License, kind: CheckoutKind) -> Result<i64> {
 fn plan(license: &License, kind: CheckoutKind, requested: &[Requested], usage: &HashMap<String, Usage>) -> Result<Vec<Granted>> {
     let borrow = kind == CheckoutKind::Borrow;
     let mut granted = Vec::new();
-    let mut not_allowed = Vec::new();
-    let mut exhausted = Vec::new();
+    // Refusals in request order; the flag marks an unknown entitlement or unit mismatch.
+    let mut refused: Vec<(Reason, bool)> = Vec::new();
     let reason = |name: &str, text: String| Reason { name: name.to_owned(), reason: text };
 
     for wanted in requested {
@@ -264,14 +264,12 @@ fn plan(license: &License, kind: CheckoutKind, requested: &[Requested], usage: &
             if !borrow && !is_quantity(&wanted.unit) {
                 continue;
             }
-            not_allowed.push(reason(&wanted.name, "not in the license".into()));
+            refused.push((reason(&wanted.name, "not in the license".into()), true));
             continue;
         };
         if entitlement.unit != wanted.unit {
-            not_allowed.push(reason(
-                &wanted.name,
-                format!("unit {} requested, the license has {}", wanted.unit, entitlement.unit),
-            ));
+            let text = format!("unit {} requested, the license has {}", wanted.unit, entitlement.unit);
+            refused.push((reason(&wanted.name, text), true));
             continue;
         }
         if !is_quantity(&entitlement.unit) {
@@ -282,16 +280,13 @@ fn plan(license: &License, kind: CheckoutKind, requested: &[Requested], usage: &
 
         let max = entitlement.max_count.unwrap_or(0);
         let consumed = usage.get(&wanted.name).map_or(0, |u| u.consumed);
-        let after = consumed.checked_add(wanted.quantity);
-        let overage = match after {
+        let overage = match consumed.checked_add(wanted.quantity) {
             Some(after) if after <= max => 0,
             Some(after) if entitlement.overage => after - max.max(consumed),
             _ => {
                 let available = (max - consumed).max(0);
-                exhausted.push(reason(
-                    &wanted.name,
-                    format!("{} requested, {available} of MaxCount {max} available", wanted.quantity),
-                ));
+                let text = format!("{} requested, {available} of MaxCount {max} available", wanted.quantity);
+                refused.push((reason(&wanted.name, text), false));
                 continue;
             }
         };
@@ -304,12 +299,15 @@ fn plan(license: &License, kind: CheckoutKind, requested: &[Requested], usage: &
         });
     }
 
-    if borrow && !not_allowed.is_empty() {
-        return Err(Error::refused(ErrorKind::EntitlementNotAllowed, "entitlements not allowed", not_allowed));
+    // A borrow is all-or-nothing and names unknown entitlements and unit mismatches with
+    // 402 before any exhaustion.
+    if borrow && refused.iter().any(|(_, not_allowed)| *not_allowed) {
+        let reasons = refused.into_iter().filter(|(_, not_allowed)| *not_allowed).map(|(r, _)| r).collect();
+        return Err(Error::refused(ErrorKind::EntitlementNotAllowed, "entitlements not allowed", reasons));
     }
-    not_allowed.extend(exhausted);
-    if !not_allowed.is_empty() {
-        return Err(Error::refused(ErrorKind::NoEntitlementsAllowed, "no entitlements allowed", not_allowed));
+    if !refused.is_empty() {
+        let reasons = refused.into_iter().map(|(r, _)| r).collect();
+        return Err(Error::refused(ErrorKind::NoEntitlementsAllowed, "no entitlements allowed", reasons));
     }
     if granted.is_empty() {
         return Err(Error::request(

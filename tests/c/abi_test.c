@@ -874,7 +874,10 @@ static void test_borrow(struct fixture *fixture) {
 
   request = borrow_request(fixture->license_arn, "EntitlementCount", "Count", "JWT_RS256", "borrow-x");
   status = run_checkout(fixture->store, fixture->signer, request, &response);
-  check_status(status, LM_STATUS_VALIDATION, "borrow with DigitalSignatureMethod JWT_RS256");
+  check_status(status, LM_STATUS_UNSUPPORTED_SIGNATURE_METHOD, "borrow with DigitalSignatureMethod JWT_RS256");
+  check_prefix(lm_last_error_message(), "UnsupportedDigitalSignatureMethodException",
+               "JWT_RS256 message starts with the AWS name");
+  check_contains(lm_last_error_message(), "JWT_RS256", "JWT_RS256 message names the method");
   free(request);
 
   request = borrow_request(ARN_PREFIX "11111111111111111111111111111111", "EntitlementCount",
@@ -1263,6 +1266,10 @@ static void test_provisional_and_perpetual(struct fixture *fixture) {
       "{\"ProductSKU\": \"EXAMPLE-ANALYTICS-ENT\", \"CheckoutType\": \"PROVISIONAL\", "
       "\"KeyFingerprint\": \"" FINGERPRINT "\", \"Entitlements\": [{\"Name\": \"EntitlementCount\", "
       "\"Value\": \"11\", \"Unit\": \"Count\"}], \"ClientToken\": \"provisional-too-many\"}";
+  static const char count_only[] =
+      "{\"ProductSKU\": \"EXAMPLE-ANALYTICS-ENT\", \"CheckoutType\": \"PROVISIONAL\", "
+      "\"KeyFingerprint\": \"" FINGERPRINT "\", \"Entitlements\": [{\"Name\": \"EntitlementCount\", "
+      "\"Value\": \"1\", \"Unit\": \"Count\"}], \"ClientToken\": \"provisional-2\"}";
   lm_buffer response;
   lm_buffer payload;
   lm_status status;
@@ -1319,14 +1326,48 @@ static void test_provisional_and_perpetual(struct fixture *fixture) {
     free(alg);
   }
 
+  /* EnterpriseTier has no AllowCheckIn, so a consumption that contains it cannot be checked in. */
   request = format("{\"LicenseConsumptionToken\": \"%s\"}", consumption ? consumption : "");
   status = run_operation(lm_check_in, fixture->store, request, &response);
-  check_status(status, LM_STATUS_OK, "provisional check-in succeeds");
+  check_status(status, LM_STATUS_CONFLICT, "check-in with an entitlement without AllowCheckIn");
+  check_zeroed(&response, "refused provisional check-in zeroes its output");
+  check_prefix(lm_last_error_message(), "ConflictException", "refused check-in message starts with the AWS name");
+  check_contains(lm_last_error_message(), "EnterpriseTier", "refused check-in names EnterpriseTier");
+  check_usage(fixture->store, fixture->license_arn, "2", "a refused check-in returns nothing");
+
+  response = poisoned_buffer();
+  status = lm_extend_license_consumption(fixture->store, fixture->signer, BYTES(request), &response);
+  check_status(status, LM_STATUS_OK, "provisional extend succeeds");
+  if (status == LM_STATUS_OK) {
+    char *kept = json_string((const char *)response.data, "LicenseConsumptionToken");
+    char *issued_at = json_string((const char *)response.data, "IssuedAt");
+    char *expiration = json_string((const char *)response.data, "Expiration");
+
+    check_string(kept, consumption, "provisional extend keeps the consumption token");
+    check_long((long)(unix_seconds(expiration) - unix_seconds(issued_at)), PROVISIONAL_TTL_SECONDS,
+               "extended provisional Expiration is IssuedAt plus 60 minutes");
+    free(kept);
+    free(issued_at);
+    free(expiration);
+  }
   release(&response);
-  check_usage(fixture->store, fixture->license_arn, "0", "provisional check-in returns 2");
   free(request);
   free(consumption);
   free(signed_token);
+
+  status = run_checkout(fixture->store, fixture->signer, count_only, &response);
+  check_status(status, LM_STATUS_OK, "provisional checkout of counts only");
+  consumption = json_string((const char *)response.data, "LicenseConsumptionToken");
+  release(&response);
+  check_usage(fixture->store, fixture->license_arn, "3", "the second provisional checkout consumes 1");
+
+  request = format("{\"LicenseConsumptionToken\": \"%s\"}", consumption ? consumption : "");
+  status = run_operation(lm_check_in, fixture->store, request, &response);
+  check_status(status, LM_STATUS_OK, "check-in of counts only succeeds");
+  release(&response);
+  check_usage(fixture->store, fixture->license_arn, "2", "the check-in returns 1");
+  free(request);
+  free(consumption);
 
   status = run_checkout(fixture->store, fixture->signer, perpetual, &response);
   check_status(status, LM_STATUS_OK, "perpetual checkout succeeds");
@@ -1342,7 +1383,7 @@ static void test_provisional_and_perpetual(struct fixture *fixture) {
   status = lm_extend_license_consumption(fixture->store, fixture->signer, BYTES(request), &response);
   check_status(status, LM_STATUS_VALIDATION, "perpetual extend is a validation error");
   check_zeroed(&response, "perpetual extend zeroes its output");
-  check_usage(fixture->store, fixture->license_arn, "1", "perpetual checkout stays consumed");
+  check_usage(fixture->store, fixture->license_arn, "3", "perpetual checkout stays consumed");
 
   free(request);
   free(consumption);
