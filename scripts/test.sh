@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs every test of the project: the Rust unit and integration tests (core and lm CLI), the
+# C ABI tests under valgrind and AddressSanitizer, and the interoperability tests against
+# OpenSSL, Python cryptography, PyJWT and joserfc.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "Rust tests (cargo test --workspace --release)"
+cargo test --workspace --release
+
+step "C ABI tests (tests/c/run.sh)"
+tests/c/run.sh
+
+step "Interoperability tests (tests/interop/run.sh)"
+tests/interop/run.sh
+
+step "All test suites passed"
