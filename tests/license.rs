@@ -162,7 +162,8 @@ fn get_license_returns_aws_shape() {
 #[test]
 fn create_license_rejects_schema_violations() {
     let f = fixture();
-    let cases: Vec<(Box<dyn Fn(&mut Value)>, &str)> = vec![
+    type Change = Box<dyn Fn(&mut Value)>;
+    let cases: Vec<(Change, &str)> = vec![
         (Box::new(|r| { r.as_object_mut().unwrap().remove("ProductSKU"); }), "missing required member ProductSKU"),
         (Box::new(|r| { r["Extra"] = json!(1); }), "unknown member Extra"),
         (Box::new(|r| { r.as_object_mut().unwrap().remove("ClientToken"); }), "missing required member ClientToken"),
