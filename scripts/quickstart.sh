@@ -53,7 +53,7 @@ heading "Verifying the token offline with lm verify and the public key alone"
 "$lm" verify --key public.pem --node-id "$node_id" --token-file token.jws
 
 heading "Verifying the signature with openssl (RSASSA-PSS, SHA-384, 48-byte salt)"
-# The JWS signing input is the first two segments joined by a dot (RFC 7515 §5.2); the
+# The JWS signing input is the first two segments joined by a dot (RFC 7515 §5.2). The
 # third segment is the signature in unpadded base64url.
 python3 - token.jws signing-input.txt sig.bin <<'PYTHON'
 import base64

@@ -36,7 +36,16 @@ mod tests {
 
     #[test]
     fn decode_rejects_noncanonical_forms() {
-        for text in [&b"QR"[..], b"QQ==", b"Q Q", b"QQ\n", b"Q", b"+/8", b"QQ=", b"\xffQ"] {
+        for text in [
+            &b"QR"[..],
+            b"QQ==",
+            b"Q Q",
+            b"QQ\n",
+            b"Q",
+            b"+/8",
+            b"QQ=",
+            b"\xffQ",
+        ] {
             assert_eq!(decode(text), None, "{:?}", String::from_utf8_lossy(text));
         }
     }

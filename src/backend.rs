@@ -22,7 +22,10 @@ impl VerifyingKey {
     pub(crate) fn from_spki_der(spki: &[u8]) -> Result<VerifyingKey> {
         let parse = |params: &'static signature::RsaParameters| {
             ParsedPublicKey::new(params, spki).map_err(|rejected| {
-                err(ErrorKind::KeyInvalid, format!("RSA public key rejected by the backend: {rejected}"))
+                err(
+                    ErrorKind::KeyInvalid,
+                    format!("RSA public key rejected by the backend: {rejected}"),
+                )
             })
         };
         Ok(VerifyingKey {
@@ -55,7 +58,10 @@ impl SigningKey {
     /// Loads a PKCS#1 RSAPrivateKey DER whose policy the caller has already checked.
     pub(crate) fn from_pkcs1_der(der: &[u8]) -> Result<SigningKey> {
         let pair = RsaKeyPair::from_der(der).map_err(|rejected| {
-            err(ErrorKind::KeyInvalid, format!("RSA private key rejected by the backend: {rejected}"))
+            err(
+                ErrorKind::KeyInvalid,
+                format!("RSA private key rejected by the backend: {rejected}"),
+            )
         })?;
         Ok(SigningKey { pair })
     }
@@ -97,8 +103,12 @@ pub(crate) fn generate_pkcs8(bits: u32) -> Result<zeroize::Zeroizing<Vec<u8>>> {
             ))
         }
     };
-    let pair = RsaKeyPair::generate(size)
-        .map_err(|_| err(ErrorKind::Internal, "RSA key generation failed in the backend"))?;
+    let pair = RsaKeyPair::generate(size).map_err(|_| {
+        err(
+            ErrorKind::Internal,
+            "RSA key generation failed in the backend",
+        )
+    })?;
     SigningKey { pair }.pkcs8_der()
 }
 
@@ -111,7 +121,10 @@ pub(crate) fn sha256(bytes: &[u8]) -> [u8; 32] {
 
 /// Fills `out` from the operating system's CSPRNG.
 pub(crate) fn fill_random(out: &mut [u8]) -> Result<()> {
-    rand::SystemRandom::new()
-        .fill(out)
-        .map_err(|_| err(ErrorKind::Internal, "the system random number generator failed"))
+    rand::SystemRandom::new().fill(out).map_err(|_| {
+        err(
+            ErrorKind::Internal,
+            "the system random number generator failed",
+        )
+    })
 }

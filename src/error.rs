@@ -112,7 +112,9 @@ impl ErrorKind {
 
     /// Returns the kind with this status number, if any.
     pub fn from_status(status: u32) -> Option<ErrorKind> {
-        ErrorKind::ALL.into_iter().find(|kind| kind.status() == status)
+        ErrorKind::ALL
+            .into_iter()
+            .find(|kind| kind.status() == status)
     }
 
     /// Returns the AWS License Manager exception name that request failures of this kind
@@ -163,7 +165,11 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// Creates an error of `kind` with `message`.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
-        Error { kind, message: message.into(), reasons: Vec::new() }
+        Error {
+            kind,
+            message: message.into(),
+            reasons: Vec::new(),
+        }
     }
 
     /// Creates a request failure whose message starts with the AWS exception name.
@@ -173,8 +179,10 @@ impl Error {
 
     /// Creates a request failure that lists `name: reason` for each refused entitlement.
     pub fn refused(kind: ErrorKind, summary: &str, reasons: Vec<Reason>) -> Error {
-        let listed: Vec<String> =
-            reasons.iter().map(|r| format!("{}: {}", r.name, r.reason)).collect();
+        let listed: Vec<String> = reasons
+            .iter()
+            .map(|r| format!("{}: {}", r.name, r.reason))
+            .collect();
         let mut error = Error::request(kind, format!("{summary} ({})", listed.join("; ")));
         error.reasons = reasons;
         error
@@ -231,7 +239,10 @@ mod tests {
         let error = Error::refused(
             ErrorKind::NoEntitlementsAllowed,
             "no entitlements allowed",
-            vec![Reason { name: "Seats".into(), reason: "exhausted".into() }],
+            vec![Reason {
+                name: "Seats".into(),
+                reason: "exhausted".into(),
+            }],
         );
         assert_eq!(
             error.message(),

@@ -15,7 +15,9 @@ pub fn parse_strict(bytes: &[u8]) -> std::result::Result<Value, String> {
     let text = std::str::from_utf8(bytes)
         .map_err(|e| format!("not UTF-8 (invalid byte at offset {})", e.valid_up_to()))?;
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let value = StrictValue.deserialize(&mut deserializer).map_err(describe)?;
+    let value = StrictValue
+        .deserialize(&mut deserializer)
+        .map_err(describe)?;
     deserializer.end().map_err(describe)?;
     Ok(value)
 }
@@ -145,7 +147,10 @@ impl<'a> Members<'a> {
     /// Wraps `value`, which must be an object; `path` names it in messages.
     pub(crate) fn of(value: &'a Value, path: &str) -> SchemaResult<Members<'a>> {
         match value {
-            Value::Object(map) => Ok(Members { path: path.to_owned(), map }),
+            Value::Object(map) => Ok(Members {
+                path: path.to_owned(),
+                map,
+            }),
             other => Err(SchemaError(format!(
                 "{} must be a JSON object, found {}",
                 display_path(path),
@@ -205,7 +210,10 @@ impl<'a> Members<'a> {
     pub(crate) fn str(&self, name: &str) -> SchemaResult<&'a str> {
         match self.opt_str(name)? {
             None => Err(self.missing(name)),
-            Some("") => Err(SchemaError(format!("member {} must not be empty", self.path_of(name)))),
+            Some("") => Err(SchemaError(format!(
+                "member {} must not be empty",
+                self.path_of(name)
+            ))),
             Some(s) => Ok(s),
         }
     }
@@ -221,7 +229,9 @@ impl<'a> Members<'a> {
 
     /// Returns the integer member `name` within `min..=max`, if present.
     pub(crate) fn opt_int(&self, name: &str, min: i64, max: i64) -> SchemaResult<Option<i64>> {
-        let Some(value) = self.get(name) else { return Ok(None) };
+        let Some(value) = self.get(name) else {
+            return Ok(None);
+        };
         match value.as_i64() {
             Some(n) if (min..=max).contains(&n) => Ok(Some(n)),
             Some(n) => Err(SchemaError(format!(
@@ -234,12 +244,15 @@ impl<'a> Members<'a> {
 
     /// Returns the required integer member `name` within `min..=max`.
     pub(crate) fn int(&self, name: &str, min: i64, max: i64) -> SchemaResult<i64> {
-        self.opt_int(name, min, max)?.ok_or_else(|| self.missing(name))
+        self.opt_int(name, min, max)?
+            .ok_or_else(|| self.missing(name))
     }
 
     /// Returns the object member `name`, if present.
     pub(crate) fn opt_object(&self, name: &str) -> SchemaResult<Option<Members<'a>>> {
-        self.get(name).map(|value| Members::of(value, &self.path_of(name))).transpose()
+        self.get(name)
+            .map(|value| Members::of(value, &self.path_of(name)))
+            .transpose()
     }
 
     /// Returns the required object member `name`.
@@ -302,7 +315,10 @@ mod tests {
     #[test]
     fn canonical_bytes_sorts_members() {
         let value = parse_strict(br#"{"b":[{"y":1,"x":"\u00e9"}],"a":true}"#).unwrap();
-        assert_eq!(canonical_bytes(&value), r#"{"a":true,"b":[{"x":"é","y":1}]}"#.as_bytes());
+        assert_eq!(
+            canonical_bytes(&value),
+            r#"{"a":true,"b":[{"x":"é","y":1}]}"#.as_bytes()
+        );
     }
 
     #[test]
@@ -311,7 +327,13 @@ mod tests {
         let top = Members::of(&value, "").unwrap();
         let validity = top.object("Validity").unwrap();
         let error = validity.str("Begin").unwrap_err();
-        assert_eq!(error.0, "member Validity.Begin must be a string, found a number");
-        assert_eq!(top.str("LicenseName").unwrap_err().0, "missing required member LicenseName");
+        assert_eq!(
+            error.0,
+            "member Validity.Begin must be a string, found a number"
+        );
+        assert_eq!(
+            top.str("LicenseName").unwrap_err().0,
+            "missing required member LicenseName"
+        );
     }
 }

@@ -13,7 +13,11 @@ use crate::signer::Signer;
 ///
 /// The header is `{"alg":..,"typ":"JWT","kid":..}`, with `typ` only when the payload is a
 /// JSON object.
-pub(crate) fn sign_compact(signer: &Signer, algorithm: Algorithm, payload: &[u8]) -> Result<String> {
+pub(crate) fn sign_compact(
+    signer: &Signer,
+    algorithm: Algorithm,
+    payload: &[u8],
+) -> Result<String> {
     let is_object = matches!(parse_strict(payload), Ok(Value::Object(_)));
     let mut header = Map::new();
     header.insert("alg".into(), algorithm.name().into());
@@ -53,18 +57,20 @@ fn malformed(message: impl Into<String>) -> crate::Error {
 /// The caller checks the size cap before calling, so no oversized input is split.
 pub(crate) fn decode(token: &[u8]) -> Result<Decoded<'_>> {
     let mut segments = token.split(|&b| b == b'.');
-    let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
-        (segments.next(), segments.next(), segments.next(), segments.next())
-    else {
+    let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) = (
+        segments.next(),
+        segments.next(),
+        segments.next(),
+        segments.next(),
+    ) else {
         let count = token.iter().filter(|&&b| b == b'.').count() + 1;
         return Err(malformed(format!(
             "token has {count} segments; a JWS compact token has exactly 3 separated by '.'"
         )));
     };
     let segment = |bytes: &[u8], name: &str| {
-        b64::decode(bytes).ok_or_else(|| {
-            malformed(format!("token {name} is not strict unpadded base64url"))
-        })
+        b64::decode(bytes)
+            .ok_or_else(|| malformed(format!("token {name} is not strict unpadded base64url")))
     };
     let header_bytes = segment(header_b64, "header")?;
     let payload = segment(payload_b64, "payload")?;
@@ -92,5 +98,12 @@ pub(crate) fn decode(token: &[u8]) -> Result<Decoded<'_>> {
     };
 
     let signing_input = &token[..header_b64.len() + 1 + payload_b64.len()];
-    Ok(Decoded { signing_input, header, algorithm_name, kid, payload, signature })
+    Ok(Decoded {
+        signing_input,
+        header,
+        algorithm_name,
+        kid,
+        payload,
+        signature,
+    })
 }

@@ -15,8 +15,8 @@
 compile_error!("libcheckout needs a cryptographic backend: enable the `aws-lc` feature");
 
 pub mod alg;
-mod backend;
 mod b64;
+mod backend;
 pub mod clock;
 pub mod error;
 pub mod json;

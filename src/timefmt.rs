@@ -29,7 +29,9 @@ pub fn parse_request_time(text: &str) -> Option<i64> {
     }
     let offset = parse_offset(rest)?;
     let utc = seconds.checked_sub(offset)?;
-    (MIN_UNIX_SECONDS..=MAX_UNIX_SECONDS).contains(&utc).then_some(utc)
+    (MIN_UNIX_SECONDS..=MAX_UNIX_SECONDS)
+        .contains(&utc)
+        .then_some(utc)
 }
 
 /// Formats Unix seconds as `YYYY-MM-DDThh:mm:ss` in UTC, the form every writer here emits.
@@ -87,7 +89,9 @@ fn parse_date_time(text: &str) -> Option<(i64, &str)> {
         u8::try_from(second).ok()?,
     )
     .ok()?;
-    let seconds = PrimitiveDateTime::new(date, clock).assume_utc().unix_timestamp();
+    let seconds = PrimitiveDateTime::new(date, clock)
+        .assume_utc()
+        .unix_timestamp();
 
     let mut rest = &text[19..];
     if let Some(after_dot) = rest.strip_prefix('.') {
@@ -132,10 +136,22 @@ mod tests {
     #[test]
     fn token_time_accepts_grammar() {
         assert_eq!(parse_token_time("2020-11-30T23:47:35"), Some(1_606_780_055));
-        assert_eq!(parse_token_time("2020-11-30T23:47:35Z"), Some(1_606_780_055));
-        assert_eq!(parse_token_time("2020-11-30T23:47:35.999999999Z"), Some(1_606_780_055));
-        assert_eq!(parse_token_time("0001-01-01T00:00:00"), Some(MIN_UNIX_SECONDS));
-        assert_eq!(parse_token_time("9999-12-31T23:59:59"), Some(MAX_UNIX_SECONDS));
+        assert_eq!(
+            parse_token_time("2020-11-30T23:47:35Z"),
+            Some(1_606_780_055)
+        );
+        assert_eq!(
+            parse_token_time("2020-11-30T23:47:35.999999999Z"),
+            Some(1_606_780_055)
+        );
+        assert_eq!(
+            parse_token_time("0001-01-01T00:00:00"),
+            Some(MIN_UNIX_SECONDS)
+        );
+        assert_eq!(
+            parse_token_time("9999-12-31T23:59:59"),
+            Some(MAX_UNIX_SECONDS)
+        );
     }
 
     #[test]
@@ -160,8 +176,14 @@ mod tests {
 
     #[test]
     fn request_time_converts_offsets() {
-        assert_eq!(parse_request_time("2020-12-01T01:47:35+02:00"), Some(1_606_780_055));
-        assert_eq!(parse_request_time("2020-11-30T18:47:35-05:00"), Some(1_606_780_055));
+        assert_eq!(
+            parse_request_time("2020-12-01T01:47:35+02:00"),
+            Some(1_606_780_055)
+        );
+        assert_eq!(
+            parse_request_time("2020-11-30T18:47:35-05:00"),
+            Some(1_606_780_055)
+        );
         assert_eq!(parse_request_time("2020-11-30T23:47:35+24:00"), None);
         assert_eq!(parse_request_time("2020-11-30T23:47:35+0200"), None);
     }

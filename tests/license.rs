@@ -61,7 +61,10 @@ fn license_request(client_token: &str) -> Value {
 
 impl Fixture {
     fn create(&self, request: &Value) -> String {
-        let response = self.store.create_license(&bytes(request)).expect("license is created");
+        let response = self
+            .store
+            .create_license(&bytes(request))
+            .expect("license is created");
         response["LicenseArn"].as_str().unwrap().to_owned()
     }
 
@@ -74,9 +77,18 @@ impl Fixture {
     }
 
     fn consumed(&self, arn: &str, name: &str) -> String {
-        let usage = self.store.get_license_usage(&bytes(&json!({"LicenseArn": arn}))).unwrap();
-        let rows = usage["LicenseUsage"]["EntitlementUsages"].as_array().unwrap().clone();
-        let row = rows.iter().find(|row| row["Name"] == name).expect("entitlement has a usage row");
+        let usage = self
+            .store
+            .get_license_usage(&bytes(&json!({"LicenseArn": arn})))
+            .unwrap();
+        let rows = usage["LicenseUsage"]["EntitlementUsages"]
+            .as_array()
+            .unwrap()
+            .clone();
+        let row = rows
+            .iter()
+            .find(|row| row["Name"] == name)
+            .expect("entitlement has a usage row");
         row["ConsumedValue"].as_str().unwrap().to_owned()
     }
 }
@@ -108,25 +120,43 @@ fn verifier() -> Verifier {
 }
 
 fn verify_at(token: &str, now: i64) -> checkout::Result<checkout::VerifiedToken> {
-    let options = VerifyOptions { now: Some(now), ..VerifyOptions::default() };
+    let options = VerifyOptions {
+        now: Some(now),
+        ..VerifyOptions::default()
+    };
     verifier().verify(token.as_bytes(), &options)
 }
 
-fn assert_error(result: checkout::Result<Value>, kind: ErrorKind, fragment: &str) -> checkout::Error {
+fn assert_error(
+    result: checkout::Result<Value>,
+    kind: ErrorKind,
+    fragment: &str,
+) -> checkout::Error {
     let error = result.expect_err("the request fails");
     assert_eq!(error.kind(), kind, "{}", error.message());
-    assert!(error.message().contains(fragment), "{:?} lacks {fragment:?}", error.message());
+    assert!(
+        error.message().contains(fragment),
+        "{:?} lacks {fragment:?}",
+        error.message()
+    );
     error
 }
 
 #[test]
 fn create_license_returns_arn_status_version() {
     let f = fixture();
-    let response = f.store.create_license(&bytes(&license_request("c1"))).unwrap();
+    let response = f
+        .store
+        .create_license(&bytes(&license_request("c1")))
+        .unwrap();
     let arn = response["LicenseArn"].as_str().unwrap();
-    let suffix = arn.strip_prefix("arn:aws:license-manager::000000000000:license:l-").unwrap();
+    let suffix = arn
+        .strip_prefix("arn:aws:license-manager::000000000000:license:l-")
+        .unwrap();
     assert_eq!(suffix.len(), 32);
-    assert!(suffix.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+    assert!(suffix
+        .bytes()
+        .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
     assert_eq!(response["Status"], "AVAILABLE");
     assert_eq!(response["Version"], "1");
     assert_eq!(response.as_object().unwrap().len(), 3);
@@ -136,9 +166,16 @@ fn create_license_returns_arn_status_version() {
 fn get_license_returns_aws_shape() {
     let f = fixture();
     let arn = f.create_default();
-    let license = f.store.get_license(&bytes(&json!({"LicenseArn": arn}))).unwrap()["License"].clone();
+    let license = f
+        .store
+        .get_license(&bytes(&json!({"LicenseArn": arn})))
+        .unwrap()["License"]
+        .clone();
     assert_eq!(license["LicenseArn"], arn.as_str());
-    assert_eq!(license["Issuer"]["KeyFingerprint"], "aws:000000000000:Vendor:issuer-fingerprint");
+    assert_eq!(
+        license["Issuer"]["KeyFingerprint"],
+        "aws:000000000000:Vendor:issuer-fingerprint"
+    );
     assert_eq!(license["Issuer"]["SignKey"], signer().kid());
     assert_eq!(license["Status"], "AVAILABLE");
     assert_eq!(license["Validity"]["Begin"], "2026-01-01T00:00:00");
@@ -147,7 +184,10 @@ fn get_license_returns_aws_shape() {
     assert_eq!(license["Entitlements"][3]["Overage"], false);
     assert_eq!(license["Entitlements"][3]["AllowCheckIn"], false);
     assert_eq!(license["Entitlements"][2]["Value"], "Enterprise");
-    assert_eq!(license["ConsumptionConfiguration"]["BorrowConfiguration"]["AllowEarlyCheckIn"], true);
+    assert_eq!(
+        license["ConsumptionConfiguration"]["BorrowConfiguration"]["AllowEarlyCheckIn"],
+        true
+    );
     assert_eq!(license["LicenseMetadata"][0]["Name"], "Contract");
     assert_eq!(license["HomeRegion"], "us-east-1");
     assert_eq!(license["CreateTime"], "2026-06-01T00:00:00");
@@ -155,7 +195,11 @@ fn get_license_returns_aws_shape() {
     assert!(!license.to_string().contains("null"));
 
     f.clock.set(1_798_761_600); // 2027-01-01T00:00:00Z, Validity.End
-    let license = f.store.get_license(&bytes(&json!({"LicenseArn": arn}))).unwrap()["License"].clone();
+    let license = f
+        .store
+        .get_license(&bytes(&json!({"LicenseArn": arn})))
+        .unwrap()["License"]
+        .clone();
     assert_eq!(license["Status"], "EXPIRED");
 }
 
@@ -164,50 +208,143 @@ fn create_license_rejects_schema_violations() {
     let f = fixture();
     type Change = Box<dyn Fn(&mut Value)>;
     let cases: Vec<(Change, &str)> = vec![
-        (Box::new(|r| { r.as_object_mut().unwrap().remove("ProductSKU"); }), "missing required member ProductSKU"),
-        (Box::new(|r| { r["Extra"] = json!(1); }), "unknown member Extra"),
-        (Box::new(|r| { r.as_object_mut().unwrap().remove("ClientToken"); }), "missing required member ClientToken"),
-        (Box::new(|r| { r["Issuer"]["SignKey"] = json!("arn:aws:kms:us-east-1:123456789012:key/abc"); }), "not a key thumbprint"),
-        (Box::new(|r| { r["Entitlements"][0]["Unit"] = json!("Seats"); }), "not an AWS unit"),
-        (Box::new(|r| { r["Entitlements"][0]["MaxCount"] = json!("10"); }), "Entitlements[0].MaxCount must be an integer"),
-        (Box::new(|r| { r["Entitlements"][0]["MaxCount"] = json!(0); }), "Entitlements[0].MaxCount is 0"),
-        (Box::new(|r| { r["Entitlements"][0].as_object_mut().unwrap().remove("MaxCount"); }), "Entitlements[0].MaxCount"),
-        (Box::new(|r| { r["Entitlements"][1]["Name"] = json!("Seats"); }), "two entries named \"Seats\""),
-        (Box::new(|r| { r["Validity"]["End"] = json!("2025-01-01T00:00:00Z"); }), "Validity.End must be later"),
-        (Box::new(|r| { r["Validity"]["Begin"] = json!("2026-01-01 00:00:00"); }), "Validity.Begin"),
-        (Box::new(|r| { r["ConsumptionConfiguration"]["ProvisionalConfiguration"]["MaxTimeToLiveInMinutes"] = json!(-1); }), "MaxTimeToLiveInMinutes is -1"),
-        (Box::new(|r| { r["Entitlements"] = json!([]); }), "Entitlements is empty"),
+        (
+            Box::new(|r| {
+                r.as_object_mut().unwrap().remove("ProductSKU");
+            }),
+            "missing required member ProductSKU",
+        ),
+        (
+            Box::new(|r| {
+                r["Extra"] = json!(1);
+            }),
+            "unknown member Extra",
+        ),
+        (
+            Box::new(|r| {
+                r.as_object_mut().unwrap().remove("ClientToken");
+            }),
+            "missing required member ClientToken",
+        ),
+        (
+            Box::new(|r| {
+                r["Issuer"]["SignKey"] = json!("arn:aws:kms:us-east-1:123456789012:key/abc");
+            }),
+            "not a key thumbprint",
+        ),
+        (
+            Box::new(|r| {
+                r["Entitlements"][0]["Unit"] = json!("Seats");
+            }),
+            "not an AWS unit",
+        ),
+        (
+            Box::new(|r| {
+                r["Entitlements"][0]["MaxCount"] = json!("10");
+            }),
+            "Entitlements[0].MaxCount must be an integer",
+        ),
+        (
+            Box::new(|r| {
+                r["Entitlements"][0]["MaxCount"] = json!(0);
+            }),
+            "Entitlements[0].MaxCount is 0",
+        ),
+        (
+            Box::new(|r| {
+                r["Entitlements"][0]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("MaxCount");
+            }),
+            "Entitlements[0].MaxCount",
+        ),
+        (
+            Box::new(|r| {
+                r["Entitlements"][1]["Name"] = json!("Seats");
+            }),
+            "two entries named \"Seats\"",
+        ),
+        (
+            Box::new(|r| {
+                r["Validity"]["End"] = json!("2025-01-01T00:00:00Z");
+            }),
+            "Validity.End must be later",
+        ),
+        (
+            Box::new(|r| {
+                r["Validity"]["Begin"] = json!("2026-01-01 00:00:00");
+            }),
+            "Validity.Begin",
+        ),
+        (
+            Box::new(|r| {
+                r["ConsumptionConfiguration"]["ProvisionalConfiguration"]
+                    ["MaxTimeToLiveInMinutes"] = json!(-1);
+            }),
+            "MaxTimeToLiveInMinutes is -1",
+        ),
+        (
+            Box::new(|r| {
+                r["Entitlements"] = json!([]);
+            }),
+            "Entitlements is empty",
+        ),
     ];
     for (index, (change, fragment)) in cases.iter().enumerate() {
         let mut request = license_request(&format!("bad-{index}"));
         change(&mut request);
-        let error = assert_error(f.store.create_license(&bytes(&request)), ErrorKind::Validation, fragment);
-        assert!(error.message().starts_with("ValidationException: "), "{}", error.message());
+        let error = assert_error(
+            f.store.create_license(&bytes(&request)),
+            ErrorKind::Validation,
+            fragment,
+        );
+        assert!(
+            error.message().starts_with("ValidationException: "),
+            "{}",
+            error.message()
+        );
     }
 
     let error = f.store.create_license(b"{\"LicenseName\": ").unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidArgument);
-    assert!(error.message().starts_with("ValidationException: request is invalid"));
+    assert!(error
+        .message()
+        .starts_with("ValidationException: request is invalid"));
     let error = f.store.create_license(b"{\"a\":1,\"a\":2}").unwrap_err();
-    assert!(error.message().contains("duplicate member \"a\""), "{}", error.message());
+    assert!(
+        error.message().contains("duplicate member \"a\""),
+        "{}",
+        error.message()
+    );
 }
 
 #[test]
 fn create_license_replays_by_client_token() {
     let f = fixture();
-    let first = f.store.create_license(&bytes(&license_request("same"))).unwrap();
+    let first = f
+        .store
+        .create_license(&bytes(&license_request("same")))
+        .unwrap();
 
     let mut reordered: serde_json::Map<String, Value> = serde_json::Map::new();
     let original = license_request("same");
     for (name, value) in original.as_object().unwrap().iter().rev() {
         reordered.insert(name.clone(), value.clone());
     }
-    let replayed = f.store.create_license(&bytes(&Value::Object(reordered))).unwrap();
+    let replayed = f
+        .store
+        .create_license(&bytes(&Value::Object(reordered)))
+        .unwrap();
     assert_eq!(replayed, first);
 
     let mut different = license_request("same");
     different["LicenseName"] = json!("Other");
-    assert_error(f.store.create_license(&bytes(&different)), ErrorKind::Conflict, "ConflictException: ClientToken \"same\"");
+    assert_error(
+        f.store.create_license(&bytes(&different)),
+        ErrorKind::Conflict,
+        "ConflictException: ClientToken \"same\"",
+    );
 }
 
 #[test]
@@ -218,13 +355,18 @@ fn provisional_checkout_returns_signed_token() {
 
     assert_eq!(response["CheckoutType"], "PROVISIONAL");
     assert_eq!(response["LicenseArn"], arn.as_str());
-    assert_eq!(response["EntitlementsAllowed"], json!([{"Name": "Seats", "Unit": "Count", "Value": "2"}]));
+    assert_eq!(
+        response["EntitlementsAllowed"],
+        json!([{"Name": "Seats", "Unit": "Count", "Value": "2"}])
+    );
     assert_eq!(response["NodeId"], "node-1");
     assert_eq!(response["IssuedAt"], "2026-06-01T00:00:00");
     assert_eq!(response["Expiration"], "2026-06-01T01:00:00");
     let token = response["LicenseConsumptionToken"].as_str().unwrap();
     assert_eq!(token.len(), 32);
-    assert!(token.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+    assert!(token
+        .bytes()
+        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
 
     let verified = verify_at(response["SignedToken"].as_str().unwrap(), JUNE_2026).unwrap();
     assert_eq!(verified.header["alg"], "PS256");
@@ -234,7 +376,10 @@ fn provisional_checkout_returns_signed_token() {
         r#"{{"entitlementsAllowed":[{{"name":"Seats","unit":"Count","value":"2"}}],"expiration":"2026-06-01T01:00:00","issuedAt":"2026-06-01T00:00:00","licenseArn":"{arn}","licenseConsumptionToken":"{token}","nodeId":"node-1","iat":{JUNE_2026},"exp":{}}}"#,
         JUNE_2026 + 3600
     );
-    assert_eq!(String::from_utf8(verified.payload).unwrap(), expected_payload);
+    assert_eq!(
+        String::from_utf8(verified.payload).unwrap(),
+        expected_payload
+    );
     assert_eq!(f.consumed(&arn, "Seats"), "2");
 }
 
@@ -242,13 +387,20 @@ fn provisional_checkout_returns_signed_token() {
 fn borrow_checkout_signs_ps384_with_metadata() {
     let f = fixture();
     let arn = f.create_default();
-    let entitlements = json!([{"Name": "Seats", "Value": "1", "Unit": "Count"}, {"Name": "Tier", "Unit": "None"}]);
+    let entitlements =
+        json!([{"Name": "Seats", "Value": "1", "Unit": "Count"}, {"Name": "Tier", "Unit": "None"}]);
     let response = f.checkout(borrow(&arn, entitlements, "b-1")).unwrap();
 
     assert_eq!(response.get("CheckoutType"), None);
-    assert_eq!(response["CheckoutMetadata"], json!([{"Name": "Mac", "Value": "ABCDEFGHI"}]));
+    assert_eq!(
+        response["CheckoutMetadata"],
+        json!([{"Name": "Mac", "Value": "ABCDEFGHI"}])
+    );
     assert_eq!(response["Expiration"], "2026-06-02T00:00:00");
-    assert_eq!(response["EntitlementsAllowed"][1], json!({"Name": "Tier", "Unit": "None", "Value": "Enterprise"}));
+    assert_eq!(
+        response["EntitlementsAllowed"][1],
+        json!({"Name": "Tier", "Unit": "None", "Value": "Enterprise"})
+    );
 
     let verified = verify_at(response["SignedToken"].as_str().unwrap(), JUNE_2026).unwrap();
     assert_eq!(verified.header["alg"], "PS384");
@@ -285,36 +437,77 @@ fn checkout_license_refusals_list_each_entitlement() {
         {"Name": "Storage", "Unit": "Count", "Value": "1"},
         {"Name": "Unknown", "Unit": "Count", "Value": "1"}
     ]);
-    let error = assert_error(f.checkout(request), ErrorKind::NoEntitlementsAllowed, "NoEntitlementsAllowedException");
+    let error = assert_error(
+        f.checkout(request),
+        ErrorKind::NoEntitlementsAllowed,
+        "NoEntitlementsAllowedException",
+    );
     let names: Vec<&str> = error.reasons().iter().map(|r| r.name.as_str()).collect();
     assert_eq!(names, ["Seats", "Storage", "Unknown"]);
-    assert!(error.message().contains("Seats: 11 requested, 10 of MaxCount 10 available"), "{}", error.message());
-    assert!(error.message().contains("Storage: unit Count requested, the license has Gigabytes"), "{}", error.message());
+    assert!(
+        error
+            .message()
+            .contains("Seats: 11 requested, 10 of MaxCount 10 available"),
+        "{}",
+        error.message()
+    );
+    assert!(
+        error
+            .message()
+            .contains("Storage: unit Count requested, the license has Gigabytes"),
+        "{}",
+        error.message()
+    );
     assert_eq!(f.consumed(&arn, "Seats"), "0");
 
     let mut only_unknown_tier = provisional("1", "nothing");
     only_unknown_tier["Entitlements"] = json!([{"Name": "Basic", "Unit": "None"}]);
-    assert_error(f.checkout(only_unknown_tier), ErrorKind::NoEntitlementsAllowed, "none of the requested entitlements");
+    assert_error(
+        f.checkout(only_unknown_tier),
+        ErrorKind::NoEntitlementsAllowed,
+        "none of the requested entitlements",
+    );
 }
 
 #[test]
 fn borrow_refusals_use_402_then_401() {
     let f = fixture();
     let arn = f.create_default();
-    let unknown = json!([{"Name": "Seats", "Unit": "Count", "Value": "1"}, {"Name": "Nope", "Unit": "None"}]);
-    let error = assert_error(f.checkout(borrow(&arn, unknown, "b-unknown")), ErrorKind::EntitlementNotAllowed, "Nope: not in the license");
+    let unknown =
+        json!([{"Name": "Seats", "Unit": "Count", "Value": "1"}, {"Name": "Nope", "Unit": "None"}]);
+    let error = assert_error(
+        f.checkout(borrow(&arn, unknown, "b-unknown")),
+        ErrorKind::EntitlementNotAllowed,
+        "Nope: not in the license",
+    );
     assert_eq!(error.reasons().len(), 1);
 
     let mismatch = json!([{"Name": "Seats", "Unit": "Bytes", "Value": "1"}]);
-    assert_error(f.checkout(borrow(&arn, mismatch, "b-unit")), ErrorKind::EntitlementNotAllowed, "EntitlementNotAllowedException");
+    assert_error(
+        f.checkout(borrow(&arn, mismatch, "b-unit")),
+        ErrorKind::EntitlementNotAllowed,
+        "EntitlementNotAllowedException",
+    );
 
     let too_many = json!([{"Name": "Seats", "Unit": "Count", "Value": "11"}]);
-    assert_error(f.checkout(borrow(&arn, too_many, "b-many")), ErrorKind::NoEntitlementsAllowed, "Seats: 11 requested");
+    assert_error(
+        f.checkout(borrow(&arn, too_many, "b-many")),
+        ErrorKind::NoEntitlementsAllowed,
+        "Seats: 11 requested",
+    );
     assert_eq!(f.consumed(&arn, "Seats"), "0");
 
-    let mut bad_method = borrow(&arn, json!([{"Name": "Seats", "Unit": "Count", "Value": "1"}]), "b-method");
+    let mut bad_method = borrow(
+        &arn,
+        json!([{"Name": "Seats", "Unit": "Count", "Value": "1"}]),
+        "b-method",
+    );
     bad_method["DigitalSignatureMethod"] = json!("JWT_RS256");
-    assert_error(f.checkout(bad_method), ErrorKind::UnsupportedSignatureMethod, "\"JWT_RS256\"");
+    assert_error(
+        f.checkout(bad_method),
+        ErrorKind::UnsupportedSignatureMethod,
+        "\"JWT_RS256\"",
+    );
 }
 
 #[test]
@@ -323,9 +516,17 @@ fn checkout_needs_configuration_for_its_type() {
     let mut request = license_request("no-config");
     request["ConsumptionConfiguration"] = json!({"RenewType": "None"});
     let arn = f.create(&request);
-    assert_error(f.checkout(provisional("1", "p")), ErrorKind::NoEntitlementsAllowed, "has no ProvisionalConfiguration");
+    assert_error(
+        f.checkout(provisional("1", "p")),
+        ErrorKind::NoEntitlementsAllowed,
+        "has no ProvisionalConfiguration",
+    );
     let seats = json!([{"Name": "Seats", "Unit": "Count", "Value": "1"}]);
-    assert_error(f.checkout(borrow(&arn, seats, "b")), ErrorKind::NoEntitlementsAllowed, "has no BorrowConfiguration");
+    assert_error(
+        f.checkout(borrow(&arn, seats, "b")),
+        ErrorKind::NoEntitlementsAllowed,
+        "has no BorrowConfiguration",
+    );
 }
 
 #[test]
@@ -339,7 +540,10 @@ fn overage_is_recorded_and_reported() {
     request["Entitlements"][0]["Value"] = json!("50");
     f.checkout(request).unwrap();
 
-    let usage = f.store.get_license_usage(&bytes(&json!({"LicenseArn": arn}))).unwrap();
+    let usage = f
+        .store
+        .get_license_usage(&bytes(&json!({"LicenseArn": arn})))
+        .unwrap();
     let storage = usage["LicenseUsage"]["EntitlementUsages"]
         .as_array()
         .unwrap()
@@ -347,8 +551,16 @@ fn overage_is_recorded_and_reported() {
         .find(|row| row["Name"] == "Storage")
         .unwrap()
         .clone();
-    assert_eq!(storage, json!({"Name": "Storage", "Unit": "Gigabytes", "ConsumedValue": "130", "MaxCount": "100", "OverageValue": "30"}));
-    let names: Vec<&str> = usage["LicenseUsage"]["EntitlementUsages"].as_array().unwrap().iter().map(|r| r["Name"].as_str().unwrap()).collect();
+    assert_eq!(
+        storage,
+        json!({"Name": "Storage", "Unit": "Gigabytes", "ConsumedValue": "130", "MaxCount": "100", "OverageValue": "30"})
+    );
+    let names: Vec<&str> = usage["LicenseUsage"]["EntitlementUsages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["Name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["Seats", "Storage", "Perpetual"]);
 }
 
@@ -361,12 +573,18 @@ fn checkout_replays_and_conflicts_by_client_token() {
     assert_eq!(f.checkout(provisional("1", "replay")).unwrap(), first);
 
     let token = first["LicenseConsumptionToken"].clone();
-    f.store.check_in(&bytes(&json!({"LicenseConsumptionToken": token}))).unwrap();
+    f.store
+        .check_in(&bytes(&json!({"LicenseConsumptionToken": token})))
+        .unwrap();
     f.clock.advance(7200);
     assert_eq!(f.checkout(provisional("1", "replay")).unwrap(), first);
     assert_eq!(f.consumed(&arn, "Seats"), "0");
 
-    assert_error(f.checkout(provisional("2", "replay")), ErrorKind::Conflict, "already used with a different CheckoutLicense");
+    assert_error(
+        f.checkout(provisional("2", "replay")),
+        ErrorKind::Conflict,
+        "already used with a different CheckoutLicense",
+    );
 
     // The scope of a ClientToken is one operation.
     let seats = json!([{"Name": "Seats", "Unit": "Count", "Value": "1"}]);
@@ -377,35 +595,60 @@ fn checkout_replays_and_conflicts_by_client_token() {
 fn check_in_returns_quantity_by_type() {
     let f = fixture();
     let arn = f.create_default();
-    let consumption = |response: &Value| bytes(&json!({"LicenseConsumptionToken": response["LicenseConsumptionToken"]}));
+    let consumption = |response: &Value| {
+        bytes(&json!({"LicenseConsumptionToken": response["LicenseConsumptionToken"]}))
+    };
 
     let provisional_response = f.checkout(provisional("3", "p")).unwrap();
     assert_eq!(f.consumed(&arn, "Seats"), "3");
-    assert_eq!(f.store.check_in(&consumption(&provisional_response)).unwrap(), json!({}));
+    assert_eq!(
+        f.store
+            .check_in(&consumption(&provisional_response))
+            .unwrap(),
+        json!({})
+    );
     assert_eq!(f.consumed(&arn, "Seats"), "0");
-    assert_error(f.store.check_in(&consumption(&provisional_response)), ErrorKind::NotFound, "already checked in");
+    assert_error(
+        f.store.check_in(&consumption(&provisional_response)),
+        ErrorKind::NotFound,
+        "already checked in",
+    );
 
     let mut perpetual = provisional("1", "perp");
     perpetual["CheckoutType"] = json!("PERPETUAL");
     perpetual["Entitlements"] = json!([{"Name": "Perpetual", "Unit": "Count", "Value": "1"}]);
     let perpetual_response = f.checkout(perpetual).unwrap();
-    assert_error(f.store.check_in(&consumption(&perpetual_response)), ErrorKind::Conflict, "PERPETUAL");
+    assert_error(
+        f.store.check_in(&consumption(&perpetual_response)),
+        ErrorKind::Conflict,
+        "PERPETUAL",
+    );
 
     let mut no_check_in = provisional("1", "nci");
     no_check_in["Entitlements"] = json!([{"Name": "Perpetual", "Unit": "Count", "Value": "1"}, {"Name": "Seats", "Unit": "Count", "Value": "1"}]);
     let response = f.checkout(no_check_in).unwrap();
-    let error = assert_error(f.store.check_in(&consumption(&response)), ErrorKind::Conflict, "Perpetual: AllowCheckIn is false");
+    let error = assert_error(
+        f.store.check_in(&consumption(&response)),
+        ErrorKind::Conflict,
+        "Perpetual: AllowCheckIn is false",
+    );
     assert_eq!(error.reasons().len(), 1);
 
     assert_error(
-        f.store.check_in(&bytes(&json!({"LicenseConsumptionToken": "00000000000000000000000000000000"}))),
+        f.store.check_in(&bytes(
+            &json!({"LicenseConsumptionToken": "00000000000000000000000000000000"}),
+        )),
         ErrorKind::NotFound,
         "does not exist",
     );
 
     let expired = f.checkout(provisional("1", "exp")).unwrap();
     f.clock.advance(3600);
-    assert_error(f.store.check_in(&consumption(&expired)), ErrorKind::NotFound, "expired at 2026-06-01T01:00:00");
+    assert_error(
+        f.store.check_in(&consumption(&expired)),
+        ErrorKind::NotFound,
+        "expired at 2026-06-01T01:00:00",
+    );
 }
 
 #[test]
@@ -414,9 +657,19 @@ fn borrow_check_in_needs_early_check_in() {
     let mut request = license_request("no-early");
     request["ConsumptionConfiguration"]["BorrowConfiguration"]["AllowEarlyCheckIn"] = json!(false);
     let arn = f.create(&request);
-    let response = f.checkout(borrow(&arn, json!([{"Name": "Seats", "Unit": "Count", "Value": "1"}]), "b")).unwrap();
+    let response = f
+        .checkout(borrow(
+            &arn,
+            json!([{"Name": "Seats", "Unit": "Count", "Value": "1"}]),
+            "b",
+        ))
+        .unwrap();
     let check_in = bytes(&json!({"LicenseConsumptionToken": response["LicenseConsumptionToken"]}));
-    assert_error(f.store.check_in(&check_in), ErrorKind::Conflict, "does not allow early check-in");
+    assert_error(
+        f.store.check_in(&check_in),
+        ErrorKind::Conflict,
+        "does not allow early check-in",
+    );
     assert_eq!(f.consumed(&arn, "Seats"), "1");
 }
 
@@ -426,17 +679,26 @@ fn extend_moves_expiration_and_keeps_claims() {
     let arn = f.create_default();
     let seats = json!([{"Name": "Seats", "Unit": "Count", "Value": "1"}]);
     let first = f.checkout(borrow(&arn, seats, "b")).unwrap();
-    let token = first["LicenseConsumptionToken"].as_str().unwrap().to_owned();
+    let token = first["LicenseConsumptionToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     f.clock.advance(3600);
 
     let dry = f
         .store
-        .extend_license_consumption(signer(), &bytes(&json!({"LicenseConsumptionToken": token, "DryRun": true})))
+        .extend_license_consumption(
+            signer(),
+            &bytes(&json!({"LicenseConsumptionToken": token, "DryRun": true})),
+        )
         .unwrap();
     assert_eq!(dry.get("SignedToken"), None);
     assert_eq!(dry["Expiration"], "2026-06-02T01:00:00");
 
-    let extended = f.store.extend_license_consumption(signer(), &bytes(&json!({"LicenseConsumptionToken": token}))).unwrap();
+    let extended = f
+        .store
+        .extend_license_consumption(signer(), &bytes(&json!({"LicenseConsumptionToken": token})))
+        .unwrap();
     assert_eq!(extended["LicenseConsumptionToken"], token.as_str());
     assert_eq!(extended["IssuedAt"], "2026-06-01T01:00:00");
     assert_eq!(extended["Expiration"], "2026-06-02T01:00:00");
@@ -448,18 +710,32 @@ fn extend_moves_expiration_and_keeps_claims() {
     assert_eq!(claims.node_id.as_deref(), Some("100.20.15.10"));
     assert_eq!(claims.checkout_metadata.unwrap()["Mac"], "ABCDEFGHI");
 
-    let listed = f.store.list_license_consumptions(&bytes(&json!({"LicenseArn": arn}))).unwrap();
-    assert_eq!(listed["LicenseConsumptions"][0]["Expiration"], "2026-06-02T01:00:00");
+    let listed = f
+        .store
+        .list_license_consumptions(&bytes(&json!({"LicenseArn": arn})))
+        .unwrap();
+    assert_eq!(
+        listed["LicenseConsumptions"][0]["Expiration"],
+        "2026-06-02T01:00:00"
+    );
 
     let mut perpetual = provisional("1", "perp");
     perpetual["CheckoutType"] = json!("PERPETUAL");
     let perpetual = f.checkout(perpetual).unwrap();
     let request = bytes(&json!({"LicenseConsumptionToken": perpetual["LicenseConsumptionToken"]}));
-    assert_error(f.store.extend_license_consumption(signer(), &request), ErrorKind::Validation, "check out again");
+    assert_error(
+        f.store.extend_license_consumption(signer(), &request),
+        ErrorKind::Validation,
+        "check out again",
+    );
 
     f.clock.advance(86400);
     let request = bytes(&json!({"LicenseConsumptionToken": token}));
-    assert_error(f.store.extend_license_consumption(signer(), &request), ErrorKind::NotFound, "expired");
+    assert_error(
+        f.store.extend_license_consumption(signer(), &request),
+        ErrorKind::NotFound,
+        "expired",
+    );
 }
 
 #[test]
@@ -476,17 +752,24 @@ fn expiry_returns_quantity_once() {
     f.clock.advance(1800);
     assert_eq!(f.consumed(&arn, "Seats"), "0");
 
-    let states: Vec<Value> = f.store.list_license_consumptions(&bytes(&json!({"LicenseArn": arn}))).unwrap()["LicenseConsumptions"]
+    let states: Vec<Value> = f
+        .store
+        .list_license_consumptions(&bytes(&json!({"LicenseArn": arn})))
+        .unwrap()["LicenseConsumptions"]
         .as_array()
         .unwrap()
         .iter()
         .map(|c| c["State"].clone())
         .collect();
     assert_eq!(states, [json!("EXPIRED"), json!("EXPIRED")]);
-    let expired = f.store.list_license_consumptions(&bytes(&json!({"LicenseArn": arn, "State": "ACTIVE"}))).unwrap();
+    let expired = f
+        .store
+        .list_license_consumptions(&bytes(&json!({"LicenseArn": arn, "State": "ACTIVE"})))
+        .unwrap();
     assert_eq!(expired["LicenseConsumptions"], json!([]));
     assert_error(
-        f.store.list_license_consumptions(&bytes(&json!({"LicenseArn": arn, "State": "GONE"}))),
+        f.store
+            .list_license_consumptions(&bytes(&json!({"LicenseArn": arn, "State": "GONE"}))),
         ErrorKind::Validation,
         "State is \"GONE\"",
     );
@@ -497,16 +780,28 @@ fn validity_bounds_checkout_and_expiration() {
     let f = fixture();
     let arn = f.create_default();
     f.clock.set(1_767_225_599); // one second before Validity.Begin
-    assert_error(f.checkout(provisional("1", "early")), ErrorKind::NoEntitlementsAllowed, "license not yet valid");
+    assert_error(
+        f.checkout(provisional("1", "early")),
+        ErrorKind::NoEntitlementsAllowed,
+        "license not yet valid",
+    );
 
     f.clock.set(1_798_761_600 - 1800); // 30 minutes before Validity.End
     let response = f.checkout(provisional("1", "late")).unwrap();
     assert_eq!(response["Expiration"], "2027-01-01T00:00:00");
 
     f.clock.set(1_798_761_600);
-    assert_error(f.checkout(provisional("1", "after")), ErrorKind::NoEntitlementsAllowed, "license expired");
+    assert_error(
+        f.checkout(provisional("1", "after")),
+        ErrorKind::NoEntitlementsAllowed,
+        "license expired",
+    );
     let seats = json!([{"Name": "Seats", "Unit": "Count", "Value": "1"}]);
-    assert_error(f.checkout(borrow(&arn, seats, "after-b")), ErrorKind::NoEntitlementsAllowed, "license expired");
+    assert_error(
+        f.checkout(borrow(&arn, seats, "after-b")),
+        ErrorKind::NoEntitlementsAllowed,
+        "license expired",
+    );
 }
 
 #[test]
@@ -523,7 +818,10 @@ fn checkout_license_lookup_rules() {
 
     let mut for_customer = provisional("1", "beneficiary");
     for_customer["Beneficiary"] = json!("customer-1");
-    assert_eq!(f.checkout(for_customer).unwrap()["LicenseArn"], older.as_str());
+    assert_eq!(
+        f.checkout(for_customer).unwrap()["LicenseArn"],
+        older.as_str()
+    );
 
     let mut by_arn = provisional("1", "by-arn");
     by_arn["LicenseArn"] = json!(older);
@@ -532,18 +830,28 @@ fn checkout_license_lookup_rules() {
     let mut disagree = provisional("1", "disagree");
     disagree["LicenseArn"] = json!(older);
     disagree["ProductSKU"] = json!("SKU-2");
-    assert_error(f.checkout(disagree), ErrorKind::NotFound, "does not match ProductSKU \"SKU-2\"");
+    assert_error(
+        f.checkout(disagree),
+        ErrorKind::NotFound,
+        "does not match ProductSKU \"SKU-2\"",
+    );
 
     let mut unknown = provisional("1", "unknown");
     unknown["KeyFingerprint"] = json!("aws:000000000000:Other:issuer-fingerprint");
-    assert_error(f.checkout(unknown), ErrorKind::NotFound, "no license has ProductSKU");
+    assert_error(
+        f.checkout(unknown),
+        ErrorKind::NotFound,
+        "no license has ProductSKU",
+    );
 }
 
 #[test]
 fn checkout_rejects_wrong_signer() {
     let f = fixture();
     f.create_default();
-    let result = f.store.checkout(other_signer(), &bytes(&provisional("1", "wrong")));
+    let result = f
+        .store
+        .checkout(other_signer(), &bytes(&provisional("1", "wrong")));
     let error = assert_error(result, ErrorKind::KeyInvalid, other_signer().kid());
     assert!(error.message().contains(signer().kid()));
 }
@@ -553,19 +861,35 @@ fn checkout_request_schema_errors() {
     let f = fixture();
     f.create_default();
     let cases = [
-        (json!({"ProductSKU": "SKU-1", "Entitlements": [], "ClientToken": "x"}), "neither CheckoutType"),
-        (json!({"ProductSKU": "SKU-1", "CheckoutType": "BORROW", "KeyFingerprint": "f", "Entitlements": [{"Name": "Seats", "Unit": "Count", "Value": "1"}], "ClientToken": "x"}), "CheckoutType is \"BORROW\""),
+        (
+            json!({"ProductSKU": "SKU-1", "Entitlements": [], "ClientToken": "x"}),
+            "neither CheckoutType",
+        ),
+        (
+            json!({"ProductSKU": "SKU-1", "CheckoutType": "BORROW", "KeyFingerprint": "f", "Entitlements": [{"Name": "Seats", "Unit": "Count", "Value": "1"}], "ClientToken": "x"}),
+            "CheckoutType is \"BORROW\"",
+        ),
         (provisional("01", "x"), "Entitlements[0].Value is \"01\""),
         (provisional("-1", "x"), "Entitlements[0].Value is \"-1\""),
-        (provisional("9223372036854775808", "x"), "Entitlements[0].Value"),
-        (json!({"CheckoutType": "PROVISIONAL", "ProductSKU": "SKU-1", "Entitlements": [{"Name": "Seats", "Unit": "Count", "Value": "1"}], "ClientToken": "x"}), "needs ProductSKU and KeyFingerprint"),
+        (
+            provisional("9223372036854775808", "x"),
+            "Entitlements[0].Value",
+        ),
+        (
+            json!({"CheckoutType": "PROVISIONAL", "ProductSKU": "SKU-1", "Entitlements": [{"Name": "Seats", "Unit": "Count", "Value": "1"}], "ClientToken": "x"}),
+            "needs ProductSKU and KeyFingerprint",
+        ),
     ];
     for (request, fragment) in cases {
         assert_error(f.checkout(request), ErrorKind::Validation, fragment);
     }
     let mut no_token = provisional("1", "x");
     no_token.as_object_mut().unwrap().remove("ClientToken");
-    assert_error(f.checkout(no_token), ErrorKind::Validation, "missing required member ClientToken");
+    assert_error(
+        f.checkout(no_token),
+        ErrorKind::Validation,
+        "missing required member ClientToken",
+    );
 }
 
 #[test]
@@ -573,14 +897,20 @@ fn store_options_set_account_and_are_fixed() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("store.db");
     let location = path.to_str().unwrap();
-    let store = Store::open_with_options(location, br#"{"accountId":"123456789012","synchronous":"FULL"}"#).unwrap();
+    let store = Store::open_with_options(
+        location,
+        br#"{"accountId":"123456789012","synchronous":"FULL"}"#,
+    )
+    .unwrap();
     assert_eq!(store.account_id(), "123456789012");
     drop(store);
 
     assert_eq!(Store::open(location).unwrap().account_id(), "123456789012");
     let error = Store::open_with_options(location, br#"{"accountId":"210987654321"}"#).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Validation);
-    assert!(error.message().contains("created with AccountId 123456789012"));
+    assert!(error
+        .message()
+        .contains("created with AccountId 123456789012"));
 
     for (options, fragment) in [
         (&br#"{"accountId":"12345"}"#[..], "not 12 digits"),
@@ -606,10 +936,15 @@ fn file_store_keeps_checkouts_across_reopen() {
     let arn = {
         let store = Store::open(location).unwrap().with_clock(clock.clone());
         let arn = store.create_license(&bytes(&license_request("c"))).unwrap();
-        store.checkout(signer(), &bytes(&provisional("2", "co"))).unwrap();
+        store
+            .checkout(signer(), &bytes(&provisional("2", "co")))
+            .unwrap();
         arn["LicenseArn"].as_str().unwrap().to_owned()
     };
-    let f = Fixture { store: Store::open(location).unwrap().with_clock(clock.clone()), clock };
+    let f = Fixture {
+        store: Store::open(location).unwrap().with_clock(clock.clone()),
+        clock,
+    };
     assert_eq!(f.consumed(&arn, "Seats"), "2");
 }
 
@@ -618,8 +953,15 @@ fn concurrent_checkouts_never_exceed_max_count() {
     let dir = tempfile::tempdir().unwrap();
     let location = dir.path().join("store.db");
     let clock = Arc::new(FixedClock::new(JUNE_2026));
-    let store = Arc::new(Store::open(location.to_str().unwrap()).unwrap().with_clock(clock));
-    let arn = store.create_license(&bytes(&license_request("c"))).unwrap()["LicenseArn"].as_str().unwrap().to_owned();
+    let store = Arc::new(
+        Store::open(location.to_str().unwrap())
+            .unwrap()
+            .with_clock(clock),
+    );
+    let arn = store.create_license(&bytes(&license_request("c"))).unwrap()["LicenseArn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     let threads: Vec<_> = (0..8)
         .map(|thread| {
@@ -630,7 +972,12 @@ fn concurrent_checkouts_never_exceed_max_count() {
                     let request = provisional("1", &format!("t{thread}-{attempt}"));
                     match store.checkout(signer(), &bytes(&request)) {
                         Ok(_) => granted += 1,
-                        Err(error) => assert_eq!(error.kind(), ErrorKind::NoEntitlementsAllowed, "{}", error.message()),
+                        Err(error) => assert_eq!(
+                            error.kind(),
+                            ErrorKind::NoEntitlementsAllowed,
+                            "{}",
+                            error.message()
+                        ),
                     }
                 }
                 granted
@@ -640,8 +987,13 @@ fn concurrent_checkouts_never_exceed_max_count() {
     let granted: i32 = threads.into_iter().map(|t| t.join().unwrap()).sum();
     assert_eq!(granted, 10);
 
-    let usage = store.get_license_usage(&bytes(&json!({"LicenseArn": arn}))).unwrap();
-    assert_eq!(usage["LicenseUsage"]["EntitlementUsages"][0]["ConsumedValue"], "10");
+    let usage = store
+        .get_license_usage(&bytes(&json!({"LicenseArn": arn})))
+        .unwrap();
+    assert_eq!(
+        usage["LicenseUsage"]["EntitlementUsages"][0]["ConsumedValue"],
+        "10"
+    );
 }
 
 #[test]
@@ -650,9 +1002,15 @@ fn unknown_license_is_not_found() {
     let arn = "arn:aws:license-manager::000000000000:license:l-00000000000000000000000000000000";
     for result in [
         f.store.get_license(&bytes(&json!({"LicenseArn": arn}))),
-        f.store.get_license_usage(&bytes(&json!({"LicenseArn": arn}))),
-        f.store.list_license_consumptions(&bytes(&json!({"LicenseArn": arn}))),
+        f.store
+            .get_license_usage(&bytes(&json!({"LicenseArn": arn}))),
+        f.store
+            .list_license_consumptions(&bytes(&json!({"LicenseArn": arn}))),
     ] {
-        assert_error(result, ErrorKind::NotFound, "ResourceNotFoundException: license");
+        assert_error(
+            result,
+            ErrorKind::NotFound,
+            "ResourceNotFoundException: license",
+        );
     }
 }

@@ -44,18 +44,31 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Where licenses and consumptions are kept; only the commands that use a store open it.
+/// The store location and the options of a new store. Only the commands that use a store
+/// open it.
 #[derive(Debug, Args)]
 pub struct StoreArgs {
     /// Store location: a SQLite file, created if missing (its folder must exist), or
     /// `:memory:`. Defaults to $XDG_DATA_HOME/libcheckout/store.db, else
     /// $HOME/.local/share/libcheckout/store.db, whose folder lm creates.
-    #[arg(long = "store", global = true, env = "LM_STORE", value_name = "PATH")]
+    #[arg(
+        long = "store",
+        global = true,
+        help_heading = "Store options",
+        env = "LM_STORE",
+        value_name = "PATH"
+    )]
     pub location: Option<String>,
 
     /// AWS account id (12 digits) that a new store writes into license ARNs and key
-    /// fingerprints. It applies only when the store is created. Defaults to 000000000000.
-    #[arg(long, global = true, value_name = "12_DIGITS")]
+    /// fingerprints. It is fixed when the store is created, so another id on an existing
+    /// store is an error. Defaults to 000000000000.
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Store options",
+        value_name = "12_DIGITS"
+    )]
     pub account_id: Option<String>,
 }
 
@@ -153,7 +166,7 @@ pub struct LicenseShowArgs {
     pub license_arn: String,
 }
 
-/// The private key that signs tokens, and the algorithm of the tokens it signs.
+/// The private key that signs tokens.
 #[derive(Debug, Args)]
 pub struct SignerArgs {
     /// Private key file (PEM or DER, PKCS#8 or PKCS#1) whose thumbprint is the license's
@@ -250,7 +263,7 @@ pub struct BorrowArgs {
 #[derive(Debug, Args)]
 pub struct CheckoutCommonArgs {
     /// Entitlement to check out (repeatable): its name, the quantity as a decimal integer,
-    /// and the AWS unit, such as `EntitlementCount=1:Count`. `NAME:None` asks for a value
+    /// and the AWS unit, such as `EntitlementCount=1:Count`. `NAME:None` requests a value
     /// entitlement, such as a tier.
     #[arg(long = "entitlement", value_name = "NAME=VALUE:UNIT", required = true, value_parser = parse_entitlement)]
     pub entitlements: Vec<Entitlement>,
@@ -319,7 +332,7 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "TOKEN")]
     pub token: Option<String>,
 
-    /// File holding the token, or `-` for standard input; surrounding whitespace is ignored.
+    /// File containing the token, or `-` for standard input; surrounding whitespace is ignored.
     #[arg(long, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
 
@@ -337,8 +350,8 @@ pub struct VerifyArgs {
     #[arg(long = "algorithm", value_enum, value_name = "ALG")]
     pub algorithms: Vec<AlgorithmArg>,
 
-    /// What the payload must be: `license` checks it as checkout claims, `jws` stops after
-    /// the signature and accepts any payload bytes.
+    /// Payload profile: `license` checks the payload as checkout claims, and `jws` stops
+    /// after the signature and accepts any payload bytes.
     #[arg(long, value_enum, default_value_t = ProfileArg::License)]
     pub profile: ProfileArg,
 

@@ -21,9 +21,10 @@ pub fn read_input(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| io_error(format!("cannot read {}: {e}", path.display())))
 }
 
-/// Reads a key file; `-` is not accepted because keys should live in files.
+/// Reads a key file. Standard input is not accepted for keys, so `-` is a file name here.
 pub fn read_key_file(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| io_error(format!("cannot read key file {}: {e}", path.display())))
+    std::fs::read(path)
+        .map_err(|e| io_error(format!("cannot read key file {}: {e}", path.display())))
 }
 
 /// Writes `contents` to a new file that only its owner can read and write. An existing
@@ -38,7 +39,11 @@ pub fn write_private_file(path: &Path, contents: &[u8]) -> Result<()> {
     }
 
     let mut file = options.open(path).map_err(|e| {
-        let hint = if e.kind() == io::ErrorKind::AlreadyExists { "; remove it or choose another path" } else { "" };
+        let hint = if e.kind() == io::ErrorKind::AlreadyExists {
+            "; remove it or choose another path"
+        } else {
+            ""
+        };
         io_error(format!("cannot create {}: {e}{hint}", path.display()))
     })?;
     file.write_all(contents)
@@ -48,16 +53,19 @@ pub fn write_private_file(path: &Path, contents: &[u8]) -> Result<()> {
 
 /// Writes `contents` to `path`, replacing any file there.
 pub fn write_file(path: &Path, contents: &[u8]) -> Result<()> {
-    std::fs::write(path, contents).map_err(|e| io_error(format!("cannot write {}: {e}", path.display())))
+    std::fs::write(path, contents)
+        .map_err(|e| io_error(format!("cannot write {}: {e}", path.display())))
 }
 
-/// Loads the public key of a key file that holds either a public or a private key.
+/// Loads the public key of a key file that contains either a public or a private key.
 pub fn load_public_key(path: &Path) -> Result<PublicKey> {
     let bytes = Zeroizing::new(read_key_file(path)?);
 
-    // The PEM label tells the two apart. DER has no label, so it is tried as a public key
+    // The PEM label distinguishes the two. DER has no label, so it is tried as a public key
     // first and as a private key second.
-    let looks_private = bytes.windows(b"PRIVATE KEY-----".len()).any(|w| w == b"PRIVATE KEY-----");
+    let looks_private = bytes
+        .windows(b"PRIVATE KEY-----".len())
+        .any(|w| w == b"PRIVATE KEY-----");
     let key = if looks_private {
         checkout::PrivateKey::from_pem_or_der(&bytes).map(|private| private.public_key().clone())
     } else {
@@ -71,20 +79,30 @@ pub fn load_public_key(path: &Path) -> Result<PublicKey> {
 }
 
 /// Loads a signer from a private key file.
-pub fn load_signer(path: &Path, algorithm: Option<checkout::Algorithm>) -> Result<checkout::Signer> {
+pub fn load_signer(
+    path: &Path,
+    algorithm: Option<checkout::Algorithm>,
+) -> Result<checkout::Signer> {
     let bytes = Zeroizing::new(read_key_file(path)?);
     checkout::Signer::from_pem(&bytes, algorithm).map_err(|e| in_file(path, e))
 }
 
 /// Prefixes a library error with the file it came from, keeping its kind.
 pub fn in_file(path: &Path, error: Error) -> Error {
-    Error::new(error.kind(), format!("{}: {}", path.display(), error.message()))
+    Error::new(
+        error.kind(),
+        format!("{}: {}", path.display(), error.message()),
+    )
 }
 
 /// Prints `value` as pretty JSON with a 2-space indent and a final newline.
 pub fn print_json(value: &Value) -> Result<()> {
-    let mut text = serde_json::to_string_pretty(value)
-        .map_err(|e| Error::new(ErrorKind::Internal, format!("cannot format the output as JSON: {e}")))?;
+    let mut text = serde_json::to_string_pretty(value).map_err(|e| {
+        Error::new(
+            ErrorKind::Internal,
+            format!("cannot format the output as JSON: {e}"),
+        )
+    })?;
     text.push('\n');
     print_text(&text)
 }
@@ -93,7 +111,10 @@ pub fn print_json(value: &Value) -> Result<()> {
 /// has gone away.
 pub fn print_text(text: &str) -> Result<()> {
     let mut stdout = io::stdout().lock();
-    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => Err(io_error(format!("cannot write standard output: {e}"))),

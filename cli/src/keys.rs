@@ -4,7 +4,10 @@ use checkout::{PrivateKey, PublicKeySet, Result};
 use serde_json::json;
 
 use crate::args::{JwksArgs, KeygenArgs, SignArgs};
-use crate::files::{load_public_key, load_signer, print_json, print_text, read_input, write_file, write_private_file};
+use crate::files::{
+    load_public_key, load_signer, print_json, print_text, read_input, write_file,
+    write_private_file,
+};
 
 /// Runs `lm keygen`.
 pub fn keygen(args: &KeygenArgs) -> Result<()> {

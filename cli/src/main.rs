@@ -24,7 +24,12 @@ fn main() -> ExitCode {
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("lm: {} ({}): {}", error.kind().code(), error.status(), error.message());
+            eprintln!(
+                "lm: {} ({}): {}",
+                error.kind().code(),
+                error.status(),
+                error.message()
+            );
             ExitCode::from(exit_code(error.status()))
         }
     }

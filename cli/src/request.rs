@@ -25,10 +25,14 @@ pub struct Metadata {
 /// units contain none.
 pub fn parse_entitlement(text: &str) -> std::result::Result<Entitlement, String> {
     let Some((left, unit)) = text.rsplit_once(':') else {
-        return Err("expected NAME=VALUE:UNIT, such as EntitlementCount=1:Count, or NAME:None".into());
+        return Err(
+            "expected NAME=VALUE:UNIT, such as EntitlementCount=1:Count, or NAME:None".into(),
+        );
     };
     if unit.is_empty() {
-        return Err("the unit after the last colon is empty; use an AWS unit such as Count or None".into());
+        return Err(
+            "the unit after the last colon is empty; use an AWS unit such as Count or None".into(),
+        );
     }
 
     let (name, value) = match left.split_once('=') {
@@ -38,14 +42,21 @@ pub fn parse_entitlement(text: &str) -> std::result::Result<Entitlement, String>
     if name.is_empty() {
         return Err("the entitlement name before the `=` is empty".into());
     }
-    Ok(Entitlement { name: name.to_owned(), value, unit: unit.to_owned() })
+    Ok(Entitlement {
+        name: name.to_owned(),
+        value,
+        unit: unit.to_owned(),
+    })
 }
 
-/// Parses `NAME=VALUE`; the value may be empty and may contain `=`.
+/// Parses `NAME=VALUE`, where the value may be empty and may contain `=`.
 pub fn parse_metadata(text: &str) -> std::result::Result<Metadata, String> {
     match text.split_once('=') {
         Some(("", _)) => Err("the metadata name before the `=` is empty".into()),
-        Some((name, value)) => Ok(Metadata { name: name.to_owned(), value: value.to_owned() }),
+        Some((name, value)) => Ok(Metadata {
+            name: name.to_owned(),
+            value: value.to_owned(),
+        }),
         None => Err("expected NAME=VALUE, such as Mac=ABCDEFGHI".into()),
     }
 }
@@ -59,7 +70,10 @@ pub fn parse_required(text: &str) -> std::result::Result<RequiredEntitlement, St
     if name.is_empty() {
         return Err("expected NAME or NAME=VALUE with a non-empty name".into());
     }
-    Ok(RequiredEntitlement { name: name.to_owned(), value })
+    Ok(RequiredEntitlement {
+        name: name.to_owned(),
+        value,
+    })
 }
 
 /// Builds a CheckoutLicense request with `checkout_type` PROVISIONAL or PERPETUAL.
@@ -88,7 +102,10 @@ pub fn checkout_borrow(args: &BorrowArgs) -> Result<Value> {
 
     let mut request = Map::new();
     request.insert("LicenseArn".into(), json!(args.license_arn));
-    request.insert("DigitalSignatureMethod".into(), json!(format!("JWT_{algorithm}")));
+    request.insert(
+        "DigitalSignatureMethod".into(),
+        json!(format!("JWT_{algorithm}")),
+    );
     if !args.metadata.is_empty() {
         let metadata: Vec<Value> = args
             .metadata
@@ -127,12 +144,15 @@ fn entitlement_json(entitlement: &Entitlement) -> Value {
     Value::Object(member)
 }
 
-/// Returns `lm-` and 32 hex digits from the operating system's random source, so that two
-/// runs never share a ClientToken by accident.
+/// Returns `lm-` and 32 hex digits from the operating system's random source, so that
+/// separate runs do not reuse a ClientToken by accident.
 fn random_client_token() -> Result<String> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).map_err(|e| {
-        Error::new(ErrorKind::Internal, format!("cannot read the system random source for a ClientToken: {e}"))
+        Error::new(
+            ErrorKind::Internal,
+            format!("cannot read the system random source for a ClientToken: {e}"),
+        )
     })?;
     let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
     Ok(format!("lm-{hex}"))
@@ -168,8 +188,12 @@ mod tests {
 
     #[test]
     fn entitlement_rejects_missing_parts() {
-        assert!(parse_entitlement("EntitlementCount=1").unwrap_err().contains("NAME=VALUE:UNIT"));
-        assert!(parse_entitlement("EntitlementCount=1:").unwrap_err().contains("unit"));
+        assert!(parse_entitlement("EntitlementCount=1")
+            .unwrap_err()
+            .contains("NAME=VALUE:UNIT"));
+        assert!(parse_entitlement("EntitlementCount=1:")
+            .unwrap_err()
+            .contains("unit"));
         assert!(parse_entitlement("=1:Count").unwrap_err().contains("name"));
     }
 

@@ -8,8 +8,8 @@ use checkout::{Error, ErrorKind, Result};
 use serde_json::{json, Map, Value};
 
 use crate::args::{
-    CheckinArgs, CheckoutArgs, CheckoutKind, ConsumptionsArgs, ExtendArgs, LicenseCommand, LicenseCreateArgs,
-    StoreArgs, UsageArgs,
+    CheckinArgs, CheckoutArgs, CheckoutKind, ConsumptionsArgs, ExtendArgs, LicenseCommand,
+    LicenseCreateArgs, StoreArgs, UsageArgs,
 };
 use crate::files::{load_public_key, load_signer, print_json, read_input};
 use crate::request;
@@ -33,30 +33,36 @@ pub fn open(args: &StoreArgs) -> Result<Store> {
 /// Returns `$XDG_DATA_HOME/libcheckout/store.db`, else `$HOME/.local/share/libcheckout/store.db`,
 /// creating the folder.
 fn default_location() -> Result<String> {
-    // The XDG Base Directory specification says to ignore a relative XDG_DATA_HOME.
-    let data_home = match std::env::var_os("XDG_DATA_HOME").map(PathBuf::from) {
-        Some(path) if path.is_absolute() => path,
-        _ => match std::env::var_os("HOME") {
-            Some(home) if !home.is_empty() => PathBuf::from(home).join(".local").join("share"),
-            _ => {
-                return Err(Error::new(
+    // The XDG Base Directory specification treats a relative XDG_DATA_HOME as invalid and
+    // tells implementations to ignore it.
+    let data_home =
+        match std::env::var_os("XDG_DATA_HOME").map(PathBuf::from) {
+            Some(path) if path.is_absolute() => path,
+            _ => match std::env::var_os("HOME") {
+                Some(home) if !home.is_empty() => PathBuf::from(home).join(".local").join("share"),
+                _ => return Err(Error::new(
                     ErrorKind::InvalidArgument,
                     "no store location: pass --store PATH or set LM_STORE, XDG_DATA_HOME or HOME",
-                ))
-            }
-        },
-    };
+                )),
+            },
+        };
 
     let folder = data_home.join("libcheckout");
     std::fs::create_dir_all(&folder).map_err(|e| {
-        Error::new(ErrorKind::Store, format!("cannot create the store folder {}: {e}", folder.display()))
+        Error::new(
+            ErrorKind::Store,
+            format!("cannot create the store folder {}: {e}", folder.display()),
+        )
     })?;
 
     let path = folder.join("store.db");
     path.into_os_string().into_string().map_err(|path| {
         Error::new(
             ErrorKind::InvalidArgument,
-            format!("the default store path {} is not UTF-8; pass --store PATH", PathBuf::from(path).display()),
+            format!(
+                "the default store path {} is not UTF-8; pass --store PATH",
+                PathBuf::from(path).display()
+            ),
         )
     })
 }
@@ -90,7 +96,9 @@ fn create_request(args: &LicenseCreateArgs) -> Result<Vec<u8>> {
 
     if let Some(path) = &args.sign_key_file {
         let key = load_public_key(path)?;
-        let issuer = request.entry("Issuer").or_insert_with(|| Value::Object(Map::new()));
+        let issuer = request
+            .entry("Issuer")
+            .or_insert_with(|| Value::Object(Map::new()));
         if let Value::Object(issuer) = issuer {
             issuer.insert("SignKey".into(), json!(key.thumbprint()));
         }
@@ -105,21 +113,39 @@ fn create_request(args: &LicenseCreateArgs) -> Result<Vec<u8>> {
 pub fn checkout(store: &Store, args: &CheckoutArgs) -> Result<()> {
     let (key, algorithm, request) = match &args.kind {
         None => {
-            let key = args.key.as_ref().expect("clap requires --key without a subcommand");
-            let path = args.request.as_ref().expect("clap requires --request without a subcommand");
+            let key = args
+                .key
+                .as_ref()
+                .expect("clap requires --key without a subcommand");
+            let path = args
+                .request
+                .as_ref()
+                .expect("clap requires --request without a subcommand");
             (key, args.algorithm, read_input(path)?)
         }
         Some(CheckoutKind::Provisional(sub)) => {
             let request = request::checkout_license("PROVISIONAL", sub)?;
-            (&sub.signer.key, Some(sub.algorithm), request.to_string().into_bytes())
+            (
+                &sub.signer.key,
+                Some(sub.algorithm),
+                request.to_string().into_bytes(),
+            )
         }
         Some(CheckoutKind::Perpetual(sub)) => {
             let request = request::checkout_license("PERPETUAL", sub)?;
-            (&sub.signer.key, Some(sub.algorithm), request.to_string().into_bytes())
+            (
+                &sub.signer.key,
+                Some(sub.algorithm),
+                request.to_string().into_bytes(),
+            )
         }
         Some(CheckoutKind::Borrow(sub)) => {
             let request = request::checkout_borrow(sub)?;
-            (&sub.signer.key, Some(sub.algorithm), request.to_string().into_bytes())
+            (
+                &sub.signer.key,
+                Some(sub.algorithm),
+                request.to_string().into_bytes(),
+            )
         }
     };
 
@@ -143,7 +169,8 @@ pub fn extend(store: &Store, args: &ExtendArgs) -> Result<()> {
         request.insert("DryRun".into(), json!(true));
     }
 
-    let response = store.extend_license_consumption(&signer, Value::Object(request).to_string().as_bytes())?;
+    let response =
+        store.extend_license_consumption(&signer, Value::Object(request).to_string().as_bytes())?;
     print_json(&response)
 }
 

@@ -17,7 +17,8 @@ pub fn parse_now(text: &str) -> std::result::Result<i64, String> {
         };
     }
     parse_request_time(text).ok_or_else(|| {
-        "expected Unix seconds or YYYY-MM-DDThh:mm:ss in UTC, optionally with Z or ±hh:mm".to_owned()
+        "expected Unix seconds or YYYY-MM-DDThh:mm:ss in UTC, optionally with Z or ±hh:mm"
+            .to_owned()
     })
 }
 
@@ -61,12 +62,14 @@ fn build_options(args: &VerifyArgs) -> VerifyOptions {
         node_id: args.node_id.clone(),
         algorithms,
         require_entitlements: args.require.clone(),
-        max_token_bytes: args.max_token_bytes.map_or(defaults.max_token_bytes, |max| max as usize),
+        max_token_bytes: args
+            .max_token_bytes
+            .map_or(defaults.max_token_bytes, |max| max as usize),
     }
 }
 
-/// Reads the token; whitespace around it (such as the newline of a file) is dropped, as
-/// a compact token contains none.
+/// Reads the token and trims surrounding whitespace, such as a file's final newline,
+/// because a compact token contains none.
 fn read_token(args: &VerifyArgs) -> Result<Vec<u8>> {
     let bytes = match (&args.token, &args.token_file) {
         (Some(token), _) => token.as_bytes().to_vec(),
@@ -100,7 +103,9 @@ mod tests {
     fn now_rejects_other_text() {
         assert!(parse_now("yesterday").unwrap_err().contains("YYYY-MM-DD"));
         assert!(parse_now("-5").unwrap_err().contains("YYYY-MM-DD"));
-        assert!(parse_now("253402300800").unwrap_err().contains("253402300799"));
+        assert!(parse_now("253402300800")
+            .unwrap_err()
+            .contains("253402300799"));
     }
 
     #[test]
@@ -108,6 +113,9 @@ mod tests {
         assert_eq!(payload_json(br#"{"a":1}"#), json!({"a": 1}));
         assert_eq!(payload_json(b"hello"), json!("aGVsbG8"));
         assert_eq!(payload_json(br#""text""#), json!("InRleHQi"));
-        assert_eq!(payload_json(br#"{"a":1,"a":2}"#), json!("eyJhIjoxLCJhIjoyfQ"));
+        assert_eq!(
+            payload_json(br#"{"a":1,"a":2}"#),
+            json!("eyJhIjoxLCJhIjoyfQ")
+        );
     }
 }

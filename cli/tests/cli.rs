@@ -21,11 +21,17 @@ struct Workspace {
 impl Workspace {
     fn new() -> Workspace {
         let dir = tempfile::tempdir().expect("temporary folder");
-        let mut workspace = Workspace { dir, kid: String::new() };
+        let mut workspace = Workspace {
+            dir,
+            kid: String::new(),
+        };
 
         let output = workspace.run(&["keygen", "--out", "key.pem", "--public-out", "public.pem"]);
         let generated = stdout_json(&output);
-        workspace.kid = generated["kid"].as_str().expect("kid is a string").to_owned();
+        workspace.kid = generated["kid"]
+            .as_str()
+            .expect("kid is a string")
+            .to_owned();
         workspace
     }
 
@@ -58,14 +64,29 @@ impl Workspace {
             .stderr(Stdio::piped())
             .spawn()
             .expect("lm starts");
-        child.stdin.take().expect("stdin is piped").write_all(input).expect("stdin accepts the input");
+        child
+            .stdin
+            .take()
+            .expect("stdin is piped")
+            .write_all(input)
+            .expect("stdin accepts the input");
         child.wait_with_output().expect("lm runs")
     }
 
     /// Creates the sample enterprise license and returns its ARN.
     fn create_license(&self) -> String {
-        let output = self.run(&["license", "create", "--request", &sample_license(), "--sign-key-file", "key.pem"]);
-        stdout_json(&output)["LicenseArn"].as_str().expect("LicenseArn is a string").to_owned()
+        let output = self.run(&[
+            "license",
+            "create",
+            "--request",
+            &sample_license(),
+            "--sign-key-file",
+            "key.pem",
+        ]);
+        stdout_json(&output)["LicenseArn"]
+            .as_str()
+            .expect("LicenseArn is a string")
+            .to_owned()
     }
 
     /// Borrows one EntitlementCount seat for NODE with metadata Mac=ABCDEFGHI.
@@ -103,7 +124,12 @@ fn sample_license() -> String {
 }
 
 fn stdout_json(output: &Output) -> Value {
-    assert_eq!(output.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     serde_json::from_slice(&output.stdout).expect("stdout is JSON")
 }
 
@@ -115,8 +141,15 @@ fn stderr(output: &Output) -> String {
 fn assert_failure(output: &Output, exit: i32, code: &str, status: u32) -> String {
     let text = stderr(output);
     assert_eq!(output.status.code(), Some(exit), "stderr: {text}");
-    assert!(text.starts_with(&format!("lm: {code} ({status}): ")), "stderr: {text}");
-    assert!(output.stdout.is_empty(), "stdout: {}", String::from_utf8_lossy(&output.stdout));
+    assert!(
+        text.starts_with(&format!("lm: {code} ({status}): ")),
+        "stderr: {text}"
+    );
+    assert!(
+        output.stdout.is_empty(),
+        "stdout: {}",
+        String::from_utf8_lossy(&output.stdout)
+    );
     text
 }
 
@@ -133,7 +166,10 @@ fn keygen_writes_owner_only_pem() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(workspace.path("key.pem")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(workspace.path("key.pem"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
 }
@@ -169,7 +205,11 @@ fn keygen_rejects_1024_bits() {
     let output = workspace.run(&["keygen", "--bits", "1024"]);
 
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("[possible values: 2048, 3072, 4096]"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("[possible values: 2048, 3072, 4096]"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
@@ -190,19 +230,38 @@ fn jwks_of_private_and_public_key_agree() {
 fn license_create_sets_sign_key() {
     let workspace = Workspace::new();
 
-    let output = workspace.run(&["license", "create", "--request", &sample_license(), "--sign-key-file", "key.pem"]);
+    let output = workspace.run(&[
+        "license",
+        "create",
+        "--request",
+        &sample_license(),
+        "--sign-key-file",
+        "key.pem",
+    ]);
 
     let created = stdout_json(&output);
     let arn = created["LicenseArn"].as_str().unwrap();
-    assert!(arn.starts_with("arn:aws:license-manager::000000000000:license:l-"), "{arn}");
-    assert_eq!(arn.len(), "arn:aws:license-manager::000000000000:license:l-".len() + 32);
+    assert!(
+        arn.starts_with("arn:aws:license-manager::000000000000:license:l-"),
+        "{arn}"
+    );
+    assert_eq!(
+        arn.len(),
+        "arn:aws:license-manager::000000000000:license:l-".len() + 32
+    );
     assert_eq!(created["Status"], json!("AVAILABLE"));
     assert_eq!(created["Version"], json!("1"));
 
     let shown = stdout_json(&workspace.run(&["license", "show", "--license-arn", arn]));
     assert_eq!(shown["License"]["Issuer"]["SignKey"], json!(workspace.kid));
-    assert_eq!(shown["License"]["Issuer"]["KeyFingerprint"], json!(KEY_FINGERPRINT));
-    assert_eq!(shown["License"]["ProductSKU"], json!("EXAMPLE-ANALYTICS-ENT"));
+    assert_eq!(
+        shown["License"]["Issuer"]["KeyFingerprint"],
+        json!(KEY_FINGERPRINT)
+    );
+    assert_eq!(
+        shown["License"]["ProductSKU"],
+        json!("EXAMPLE-ANALYTICS-ENT")
+    );
 }
 
 #[test]
@@ -230,13 +289,44 @@ fn account_id_applies_to_new_store() {
         "public.pem",
     ]);
 
-    let arn = stdout_json(&output)["LicenseArn"].as_str().unwrap().to_owned();
-    assert!(arn.starts_with("arn:aws:license-manager::123456789012:license:l-"), "{arn}");
+    let arn = stdout_json(&output)["LicenseArn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        arn.starts_with("arn:aws:license-manager::123456789012:license:l-"),
+        "{arn}"
+    );
     let shown = stdout_json(&workspace.run(&["license", "show", "--license-arn", &arn]));
     assert_eq!(
         shown["License"]["Issuer"]["KeyFingerprint"],
         json!("aws:123456789012:Example Vendor:issuer-fingerprint")
     );
+}
+
+#[test]
+fn account_id_is_fixed_at_creation() {
+    let workspace = Workspace::new();
+    let arn = workspace.create_license();
+
+    let same = workspace.run(&[
+        "--account-id",
+        "000000000000",
+        "usage",
+        "--license-arn",
+        &arn,
+    ]);
+    assert_eq!(same.status.code(), Some(0), "{}", stderr(&same));
+
+    let other = workspace.run(&[
+        "--account-id",
+        "123456789012",
+        "usage",
+        "--license-arn",
+        &arn,
+    ]);
+    let text = assert_failure(&other, 10, "LM_STATUS_VALIDATION", 101);
+    assert!(text.contains("123456789012"), "{text}");
 }
 
 #[test]
@@ -262,9 +352,18 @@ fn borrow_with_node_and_metadata() {
         json!([{"Name": "EntitlementCount", "Unit": "Count", "Value": "1"}])
     );
     assert_eq!(response["NodeId"], json!(NODE));
-    assert_eq!(response["CheckoutMetadata"], json!([{"Name": "Mac", "Value": "ABCDEFGHI"}]));
-    assert_eq!(response["LicenseConsumptionToken"].as_str().unwrap().len(), 32);
-    assert_eq!(response["SignedToken"].as_str().unwrap().split('.').count(), 3);
+    assert_eq!(
+        response["CheckoutMetadata"],
+        json!([{"Name": "Mac", "Value": "ABCDEFGHI"}])
+    );
+    assert_eq!(
+        response["LicenseConsumptionToken"].as_str().unwrap().len(),
+        32
+    );
+    assert_eq!(
+        response["SignedToken"].as_str().unwrap().split('.').count(),
+        3
+    );
     assert_eq!(response.get("CheckoutType"), None);
 }
 
@@ -275,19 +374,39 @@ fn verify_borrow_with_public_key() {
     let response = stdout_json(&workspace.borrow(&arn, "borrow-1"));
     let token = response["SignedToken"].as_str().unwrap();
 
-    let output = workspace.run(&["verify", "--key", "public.pem", "--token", token, "--node-id", NODE]);
+    let output = workspace.run(&[
+        "verify",
+        "--key",
+        "public.pem",
+        "--token",
+        token,
+        "--node-id",
+        NODE,
+    ]);
 
     let verified = stdout_json(&output);
-    assert_eq!(verified["header"], json!({"alg": "PS384", "typ": "JWT", "kid": workspace.kid}));
+    assert_eq!(
+        verified["header"],
+        json!({"alg": "PS384", "typ": "JWT", "kid": workspace.kid})
+    );
     let payload = &verified["payload"];
-    assert_eq!(payload["entitlementsAllowed"], json!([{"name": "EntitlementCount", "unit": "Count", "value": "1"}]));
+    assert_eq!(
+        payload["entitlementsAllowed"],
+        json!([{"name": "EntitlementCount", "unit": "Count", "value": "1"}])
+    );
     assert_eq!(payload["licenseArn"], json!(arn));
-    assert_eq!(payload["licenseConsumptionToken"], response["LicenseConsumptionToken"]);
+    assert_eq!(
+        payload["licenseConsumptionToken"],
+        response["LicenseConsumptionToken"]
+    );
     assert_eq!(payload["nodeId"], json!(NODE));
     assert_eq!(payload["checkoutMetadata"], json!({"Mac": "ABCDEFGHI"}));
     assert_eq!(payload["issuedAt"], response["IssuedAt"]);
     assert_eq!(payload["expiration"], response["Expiration"]);
-    assert_eq!(payload["exp"].as_i64().unwrap() - payload["iat"].as_i64().unwrap(), 4320 * 60);
+    assert_eq!(
+        payload["exp"].as_i64().unwrap() - payload["iat"].as_i64().unwrap(),
+        4320 * 60
+    );
 }
 
 #[test]
@@ -297,7 +416,15 @@ fn verify_wrong_node_exits_30() {
     let response = stdout_json(&workspace.borrow(&arn, "borrow-1"));
     let token = response["SignedToken"].as_str().unwrap();
 
-    let output = workspace.run(&["verify", "--key", "public.pem", "--token", token, "--node-id", "10.0.0.1"]);
+    let output = workspace.run(&[
+        "verify",
+        "--key",
+        "public.pem",
+        "--token",
+        token,
+        "--node-id",
+        "10.0.0.1",
+    ]);
 
     let text = assert_failure(&output, 30, "LM_STATUS_NODE_MISMATCH", 304);
     assert!(text.contains("\"10.0.0.1\""), "{text}");
@@ -313,12 +440,25 @@ fn verify_with_jwks_and_token_from_stdin() {
     std::fs::write(workspace.path("jwks.json"), &jwks.stdout).unwrap();
 
     let output = workspace.run_with_stdin(
-        &["verify", "--jwks", "jwks.json", "--token-file", "-", "--require", "EntitlementCount=1", "--algorithm", "PS384"],
+        &[
+            "verify",
+            "--jwks",
+            "jwks.json",
+            "--token-file",
+            "-",
+            "--require",
+            "EntitlementCount=1",
+            "--algorithm",
+            "PS384",
+        ],
         token.as_bytes(),
     );
 
     let verified = stdout_json(&output);
-    assert_eq!(verified["payload"]["licenseConsumptionToken"], response["LicenseConsumptionToken"]);
+    assert_eq!(
+        verified["payload"]["licenseConsumptionToken"],
+        response["LicenseConsumptionToken"]
+    );
 }
 
 #[test]
@@ -333,17 +473,55 @@ fn verify_rejections_by_status() {
         workspace.run(&args)
     };
 
-    let text = assert_failure(&verify(&["--require", "EntitlementCount=2"]), 30, "LM_STATUS_ENTITLEMENT_MISSING", 305);
+    let text = assert_failure(
+        &verify(&["--require", "EntitlementCount=2"]),
+        30,
+        "LM_STATUS_ENTITLEMENT_MISSING",
+        305,
+    );
     assert!(text.contains("EntitlementCount"), "{text}");
-    assert_failure(&verify(&["--require", "Seats"]), 30, "LM_STATUS_ENTITLEMENT_MISSING", 305);
-    assert_failure(&verify(&["--now", "2099-01-01T00:00:00Z"]), 30, "LM_STATUS_TOKEN_EXPIRED", 302);
-    assert_failure(&verify(&["--now", "946684800"]), 30, "LM_STATUS_TOKEN_NOT_YET_VALID", 303);
-    assert_failure(&verify(&["--algorithm", "PS256"]), 20, "LM_STATUS_UNSUPPORTED_SIGNATURE_METHOD", 201);
-    assert_failure(&verify(&["--max-token-bytes", "100"]), 30, "LM_STATUS_TOKEN_MALFORMED", 300);
+    assert_failure(
+        &verify(&["--require", "Seats"]),
+        30,
+        "LM_STATUS_ENTITLEMENT_MISSING",
+        305,
+    );
+    assert_failure(
+        &verify(&["--now", "2099-01-01T00:00:00Z"]),
+        30,
+        "LM_STATUS_TOKEN_EXPIRED",
+        302,
+    );
+    assert_failure(
+        &verify(&["--now", "946684800"]),
+        30,
+        "LM_STATUS_TOKEN_NOT_YET_VALID",
+        303,
+    );
+    assert_failure(
+        &verify(&["--algorithm", "PS256"]),
+        20,
+        "LM_STATUS_UNSUPPORTED_SIGNATURE_METHOD",
+        201,
+    );
+    assert_failure(
+        &verify(&["--max-token-bytes", "100"]),
+        30,
+        "LM_STATUS_TOKEN_MALFORMED",
+        300,
+    );
 
     let signature_start = token.rfind('.').unwrap() + 1;
-    let replacement = if token[signature_start..].starts_with('A') { "B" } else { "A" };
-    let tampered = format!("{}{replacement}{}", &token[..signature_start], &token[signature_start + 1..]);
+    let replacement = if token[signature_start..].starts_with('A') {
+        "B"
+    } else {
+        "A"
+    };
+    let tampered = format!(
+        "{}{replacement}{}",
+        &token[..signature_start],
+        &token[signature_start + 1..]
+    );
     let output = workspace.run(&["verify", "--key", "public.pem", "--token", &tampered]);
     assert_failure(&output, 30, "LM_STATUS_SIGNATURE_INVALID", 301);
 
@@ -360,7 +538,15 @@ fn verify_expiry_honours_leeway() {
     let token = response["SignedToken"].as_str().unwrap();
     let expiration = response["Expiration"].as_str().unwrap();
 
-    let at_expiry = ["verify", "--key", "public.pem", "--token", token, "--now", expiration];
+    let at_expiry = [
+        "verify",
+        "--key",
+        "public.pem",
+        "--token",
+        token,
+        "--now",
+        expiration,
+    ];
     let output = workspace.run(&[&at_expiry[..], &["--leeway", "0"]].concat());
     assert_failure(&output, 30, "LM_STATUS_TOKEN_EXPIRED", 302);
 
@@ -396,10 +582,23 @@ fn checkin_returns_the_seat() {
 
     assert_eq!(stdout_json(&output), json!({}));
     assert_eq!(workspace.consumed(&arn), json!("0"));
-    let listed = stdout_json(&workspace.run(&["consumptions", "--license-arn", &arn, "--state", "CHECKED_IN"]));
-    assert_eq!(listed["LicenseConsumptions"][0]["LicenseConsumptionToken"], json!(consumption));
-    assert_eq!(listed["LicenseConsumptions"][0]["State"], json!("CHECKED_IN"));
-    let active = stdout_json(&workspace.run(&["consumptions", "--license-arn", &arn, "--state", "ACTIVE"]));
+    let listed = stdout_json(&workspace.run(&[
+        "consumptions",
+        "--license-arn",
+        &arn,
+        "--state",
+        "CHECKED_IN",
+    ]));
+    assert_eq!(
+        listed["LicenseConsumptions"][0]["LicenseConsumptionToken"],
+        json!(consumption)
+    );
+    assert_eq!(
+        listed["LicenseConsumptions"][0]["State"],
+        json!("CHECKED_IN")
+    );
+    let active =
+        stdout_json(&workspace.run(&["consumptions", "--license-arn", &arn, "--state", "ACTIVE"]));
     assert_eq!(active, json!({"LicenseConsumptions": []}));
 
     let again = workspace.run(&["checkin", "--token", consumption]);
@@ -413,18 +612,40 @@ fn extend_issues_fresh_token() {
     let response = stdout_json(&workspace.borrow(&arn, "borrow-1"));
     let consumption = response["LicenseConsumptionToken"].as_str().unwrap();
 
-    let extended = stdout_json(&workspace.run(&["extend", "--key", "key.pem", "--token", consumption]));
+    let extended =
+        stdout_json(&workspace.run(&["extend", "--key", "key.pem", "--token", consumption]));
 
     assert_eq!(extended["LicenseConsumptionToken"], json!(consumption));
     let token = extended["SignedToken"].as_str().unwrap();
     assert_ne!(token, response["SignedToken"].as_str().unwrap());
-    let verified = stdout_json(&workspace.run(&["verify", "--key", "public.pem", "--token", token, "--node-id", NODE]));
+    let verified = stdout_json(&workspace.run(&[
+        "verify",
+        "--key",
+        "public.pem",
+        "--token",
+        token,
+        "--node-id",
+        NODE,
+    ]));
     assert_eq!(verified["header"]["alg"], json!("PS384"));
-    assert_eq!(verified["payload"]["licenseConsumptionToken"], json!(consumption));
-    assert_eq!(verified["payload"]["checkoutMetadata"], json!({"Mac": "ABCDEFGHI"}));
+    assert_eq!(
+        verified["payload"]["licenseConsumptionToken"],
+        json!(consumption)
+    );
+    assert_eq!(
+        verified["payload"]["checkoutMetadata"],
+        json!({"Mac": "ABCDEFGHI"})
+    );
     assert_eq!(verified["payload"]["expiration"], extended["Expiration"]);
 
-    let dry_run = stdout_json(&workspace.run(&["extend", "--key", "key.pem", "--token", consumption, "--dry-run"]));
+    let dry_run = stdout_json(&workspace.run(&[
+        "extend",
+        "--key",
+        "key.pem",
+        "--token",
+        consumption,
+        "--dry-run",
+    ]));
     assert_eq!(dry_run["LicenseConsumptionToken"], json!(consumption));
     assert_eq!(dry_run.get("SignedToken"), None);
 }
@@ -485,12 +706,24 @@ fn replay_returns_identical_response() {
 fn default_client_tokens_differ() {
     let workspace = Workspace::new();
     let arn = workspace.create_license();
-    let args = ["checkout", "borrow", "--key", "key.pem", "--license-arn", &arn, "--entitlement", "EntitlementCount=1:Count"];
+    let args = [
+        "checkout",
+        "borrow",
+        "--key",
+        "key.pem",
+        "--license-arn",
+        &arn,
+        "--entitlement",
+        "EntitlementCount=1:Count",
+    ];
 
     let first = stdout_json(&workspace.run(&args));
     let second = stdout_json(&workspace.run(&args));
 
-    assert_ne!(first["LicenseConsumptionToken"], second["LicenseConsumptionToken"]);
+    assert_ne!(
+        first["LicenseConsumptionToken"],
+        second["LicenseConsumptionToken"]
+    );
     assert_eq!(workspace.consumed(&arn), json!("2"));
 }
 
@@ -507,7 +740,10 @@ fn checkout_request_from_stdin() {
         "ClientToken": "borrow-1"
     });
 
-    let output = workspace.run_with_stdin(&["checkout", "--key", "key.pem", "--request", "-"], request.to_string().as_bytes());
+    let output = workspace.run_with_stdin(
+        &["checkout", "--key", "key.pem", "--request", "-"],
+        request.to_string().as_bytes(),
+    );
 
     let response = stdout_json(&output);
     assert_eq!(response["NodeId"], json!(NODE));
@@ -549,7 +785,15 @@ fn provisional_flags_build_request() {
     );
     let token = response["SignedToken"].as_str().unwrap();
     let verified = stdout_json(&workspace.run(&[
-        "verify", "--key", "public.pem", "--token", token, "--node-id", "host-7", "--require", "EnterpriseTier=Enterprise",
+        "verify",
+        "--key",
+        "public.pem",
+        "--token",
+        token,
+        "--node-id",
+        "host-7",
+        "--require",
+        "EnterpriseTier=Enterprise",
     ]));
     assert_eq!(verified["header"]["alg"], json!("PS256"));
     assert_eq!(workspace.consumed(&arn), json!("2"));
@@ -650,15 +894,33 @@ fn sign_and_verify_any_payload() {
     let workspace = Workspace::new();
     std::fs::write(workspace.path("note.txt"), b"hello\n").unwrap();
 
-    let signed = workspace.run(&["sign", "--key", "key.pem", "--algorithm", "PS512", "--payload-file", "note.txt"]);
+    let signed = workspace.run(&[
+        "sign",
+        "--key",
+        "key.pem",
+        "--algorithm",
+        "PS512",
+        "--payload-file",
+        "note.txt",
+    ]);
 
     assert_eq!(signed.status.code(), Some(0), "{}", stderr(&signed));
     let token = String::from_utf8(signed.stdout).unwrap();
     assert!(token.ends_with('\n'));
     std::fs::write(workspace.path("note.jws"), &token).unwrap();
-    let verified =
-        stdout_json(&workspace.run(&["verify", "--key", "public.pem", "--token-file", "note.jws", "--profile", "jws"]));
-    assert_eq!(verified, json!({"header": {"alg": "PS512", "kid": workspace.kid}, "payload": "aGVsbG8K"}));
+    let verified = stdout_json(&workspace.run(&[
+        "verify",
+        "--key",
+        "public.pem",
+        "--token-file",
+        "note.jws",
+        "--profile",
+        "jws",
+    ]));
+    assert_eq!(
+        verified,
+        json!({"header": {"alg": "PS512", "kid": workspace.kid}, "payload": "aGVsbG8K"})
+    );
 
     let as_license = workspace.run(&["verify", "--key", "public.pem", "--token-file", "note.jws"]);
     assert_failure(&as_license, 30, "LM_STATUS_TOKEN_MALFORMED", 300);
@@ -668,12 +930,26 @@ fn sign_and_verify_any_payload() {
 fn sign_json_payload_from_stdin() {
     let workspace = Workspace::new();
 
-    let signed = workspace.run_with_stdin(&["sign", "--key", "key.pem", "--payload-file", "-"], br#"{"plan":"gold"}"#);
+    let signed = workspace.run_with_stdin(
+        &["sign", "--key", "key.pem", "--payload-file", "-"],
+        br#"{"plan":"gold"}"#,
+    );
 
     assert_eq!(signed.status.code(), Some(0), "{}", stderr(&signed));
     let token = String::from_utf8(signed.stdout).unwrap();
-    let verified = stdout_json(&workspace.run(&["verify", "--key", "public.pem", "--token", token.trim(), "--profile", "jws"]));
-    assert_eq!(verified["header"], json!({"alg": "PS256", "typ": "JWT", "kid": workspace.kid}));
+    let verified = stdout_json(&workspace.run(&[
+        "verify",
+        "--key",
+        "public.pem",
+        "--token",
+        token.trim(),
+        "--profile",
+        "jws",
+    ]));
+    assert_eq!(
+        verified["header"],
+        json!({"alg": "PS256", "typ": "JWT", "kid": workspace.kid})
+    );
     assert_eq!(verified["payload"], json!({"plan": "gold"}));
 }
 
@@ -683,7 +959,14 @@ fn default_store_under_xdg_data_home() {
     let data_home = workspace.path("data");
 
     let output = workspace
-        .command(&["license", "create", "--request", &sample_license(), "--sign-key-file", "key.pem"])
+        .command(&[
+            "license",
+            "create",
+            "--request",
+            &sample_license(),
+            "--sign-key-file",
+            "key.pem",
+        ])
         .env_remove("LM_STORE")
         .env("XDG_DATA_HOME", &data_home)
         .output()
@@ -698,13 +981,22 @@ fn default_store_under_home() {
     let workspace = Workspace::new();
 
     let output = workspace
-        .command(&["license", "create", "--request", &sample_license(), "--sign-key-file", "key.pem"])
+        .command(&[
+            "license",
+            "create",
+            "--request",
+            &sample_license(),
+            "--sign-key-file",
+            "key.pem",
+        ])
         .env_remove("LM_STORE")
         .output()
         .unwrap();
 
     stdout_json(&output);
-    assert!(workspace.path(".local/share/libcheckout/store.db").is_file());
+    assert!(workspace
+        .path(".local/share/libcheckout/store.db")
+        .is_file());
 }
 
 #[test]
@@ -712,17 +1004,58 @@ fn usage_errors_exit_2() {
     let workspace = Workspace::new();
     let cases: [&[&str]; 6] = [
         &["checkout", "--key", "key.pem"],
-        &["checkout", "borrow", "--key", "key.pem", "--license-arn", "arn"],
-        &["checkout", "borrow", "--key", "key.pem", "--license-arn", "arn", "--entitlement", "Seats=1"],
+        &[
+            "checkout",
+            "borrow",
+            "--key",
+            "key.pem",
+            "--license-arn",
+            "arn",
+        ],
+        &[
+            "checkout",
+            "borrow",
+            "--key",
+            "key.pem",
+            "--license-arn",
+            "arn",
+            "--entitlement",
+            "Seats=1",
+        ],
         &["verify", "--token", "a.b.c"],
-        &["verify", "--key", "public.pem", "--jwks", "jwks.json", "--token", "a.b.c"],
-        &["verify", "--key", "public.pem", "--token", "a.b.c", "--leeway", "86401"],
+        &[
+            "verify",
+            "--key",
+            "public.pem",
+            "--jwks",
+            "jwks.json",
+            "--token",
+            "a.b.c",
+        ],
+        &[
+            "verify",
+            "--key",
+            "public.pem",
+            "--token",
+            "a.b.c",
+            "--leeway",
+            "86401",
+        ],
     ];
 
     for args in cases {
         let output = workspace.run(args);
-        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", stderr(&output));
-        assert!(stderr(&output).starts_with("error: "), "{args:?}: {}", stderr(&output));
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).starts_with("error: "),
+            "{args:?}: {}",
+            stderr(&output)
+        );
     }
 }
 
@@ -753,7 +1086,10 @@ fn help_on_every_subcommand() {
         let text = String::from_utf8(output.stdout).unwrap();
         assert_eq!(output.status.code(), Some(0), "lm {command:?} --help");
         let usage = ["Usage: lm", &command.join(" ")].join(" ");
-        assert!(text.contains(usage.trim_end()), "lm {command:?} --help:\n{text}");
+        assert!(
+            text.contains(usage.trim_end()),
+            "lm {command:?} --help:\n{text}"
+        );
     }
 
     let top = String::from_utf8(workspace.run(&["--help"]).stdout).unwrap();

@@ -27,7 +27,9 @@ pub unsafe extern "C" fn lm_buffer_free(buffer: *mut lm_buffer) {
     guard_value((), || {
         // SAFETY: the caller passes NULL or a valid, writable lm_buffer; NULL is handled by
         // as_mut.
-        let Some(buffer) = (unsafe { buffer.as_mut() }) else { return };
+        let Some(buffer) = (unsafe { buffer.as_mut() }) else {
+            return;
+        };
         if !buffer.data.is_null() {
             let total = buffer.len + 1;
             // SAFETY: data and len came from write_buffer, which leaked a boxed slice of
@@ -75,10 +77,16 @@ pub(crate) unsafe fn input_slice<'a>(ptr: *const u8, len: usize, name: &str) -> 
         if len == 0 {
             return Ok(&[]);
         }
-        return Err(err(ErrorKind::InvalidArgument, format!("{name} is NULL with length {len}")));
+        return Err(err(
+            ErrorKind::InvalidArgument,
+            format!("{name} is NULL with length {len}"),
+        ));
     }
     if len > isize::MAX as usize {
-        return Err(err(ErrorKind::InvalidArgument, format!("{name} length {len} is too large")));
+        return Err(err(
+            ErrorKind::InvalidArgument,
+            format!("{name} length {len} is too large"),
+        ));
     }
     // SAFETY: ptr is non-NULL and the caller guarantees len readable bytes.
     Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
@@ -95,7 +103,13 @@ pub(crate) unsafe fn input_text<'a>(text: *const c_char, name: &str) -> Result<&
     // SAFETY: text is non-NULL and the caller guarantees NUL termination.
     let bytes = unsafe { CStr::from_ptr(text) };
     bytes.to_str().map_err(|e| {
-        err(ErrorKind::InvalidArgument, format!("{name} is not UTF-8 (invalid byte at offset {})", e.valid_up_to()))
+        err(
+            ErrorKind::InvalidArgument,
+            format!(
+                "{name} is not UTF-8 (invalid byte at offset {})",
+                e.valid_up_to()
+            ),
+        )
     })
 }
 

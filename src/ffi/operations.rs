@@ -1,7 +1,9 @@
 //! The signing and license operations: `lm_sign`, `lm_checkout` and the AWS operations
 //! around it. Each takes the store, the signer when it signs, the request, then the output.
 
-use super::memory::{borrow_handle, clear_buffer, input_slice, lm_buffer, null_argument, write_buffer};
+use super::memory::{
+    borrow_handle, clear_buffer, input_slice, lm_buffer, null_argument, write_buffer,
+};
 use super::panic::guard;
 use super::signer::lm_signer;
 use super::status::lm_status;
@@ -102,9 +104,13 @@ pub unsafe extern "C" fn lm_checkout(
 ) -> lm_status {
     // SAFETY: the caller's pointers are forwarded under the same contract.
     unsafe {
-        run_operation(store, request_json, request_len, out_result_json, |store, request| {
-            store.checkout(signer_ref(signer)?, request)
-        })
+        run_operation(
+            store,
+            request_json,
+            request_len,
+            out_result_json,
+            |store, request| store.checkout(signer_ref(signer)?, request),
+        )
     }
 }
 
@@ -126,7 +132,15 @@ pub unsafe extern "C" fn lm_create_license(
     out_response_json: *mut lm_buffer,
 ) -> lm_status {
     // SAFETY: the caller's pointers are forwarded under the same contract.
-    unsafe { run_operation(store, request_json, request_len, out_response_json, Store::create_license) }
+    unsafe {
+        run_operation(
+            store,
+            request_json,
+            request_len,
+            out_response_json,
+            Store::create_license,
+        )
+    }
 }
 
 /// Writes `{"License": {...}}` for a `{"LicenseArn"}` request.
@@ -143,7 +157,15 @@ pub unsafe extern "C" fn lm_get_license(
     out_response_json: *mut lm_buffer,
 ) -> lm_status {
     // SAFETY: the caller's pointers are forwarded under the same contract.
-    unsafe { run_operation(store, request_json, request_len, out_response_json, Store::get_license) }
+    unsafe {
+        run_operation(
+            store,
+            request_json,
+            request_len,
+            out_response_json,
+            Store::get_license,
+        )
+    }
 }
 
 /// Writes `{"LicenseUsage": {"EntitlementUsages": [...]}}` for a `{"LicenseArn"}` request.
@@ -160,7 +182,15 @@ pub unsafe extern "C" fn lm_get_license_usage(
     out_response_json: *mut lm_buffer,
 ) -> lm_status {
     // SAFETY: the caller's pointers are forwarded under the same contract.
-    unsafe { run_operation(store, request_json, request_len, out_response_json, Store::get_license_usage) }
+    unsafe {
+        run_operation(
+            store,
+            request_json,
+            request_len,
+            out_response_json,
+            Store::get_license_usage,
+        )
+    }
 }
 
 /// Writes `{"LicenseConsumptions": [...]}` for a `{"LicenseArn", "State"?}` request, where
@@ -178,7 +208,15 @@ pub unsafe extern "C" fn lm_list_license_consumptions(
     out_response_json: *mut lm_buffer,
 ) -> lm_status {
     // SAFETY: the caller's pointers are forwarded under the same contract.
-    unsafe { run_operation(store, request_json, request_len, out_response_json, Store::list_license_consumptions) }
+    unsafe {
+        run_operation(
+            store,
+            request_json,
+            request_len,
+            out_response_json,
+            Store::list_license_consumptions,
+        )
+    }
 }
 
 /// Checks a consumption in (`{"LicenseConsumptionToken"}`) and writes `{}`.
@@ -196,7 +234,15 @@ pub unsafe extern "C" fn lm_check_in(
     out_response_json: *mut lm_buffer,
 ) -> lm_status {
     // SAFETY: the caller's pointers are forwarded under the same contract.
-    unsafe { run_operation(store, request_json, request_len, out_response_json, Store::check_in) }
+    unsafe {
+        run_operation(
+            store,
+            request_json,
+            request_len,
+            out_response_json,
+            Store::check_in,
+        )
+    }
 }
 
 /// Extends a provisional or borrow consumption (`{"LicenseConsumptionToken", "DryRun"?}`)
@@ -221,8 +267,12 @@ pub unsafe extern "C" fn lm_extend_license_consumption(
 ) -> lm_status {
     // SAFETY: the caller's pointers are forwarded under the same contract.
     unsafe {
-        run_operation(store, request_json, request_len, out_response_json, |store, request| {
-            store.extend_license_consumption(signer_ref(signer)?, request)
-        })
+        run_operation(
+            store,
+            request_json,
+            request_len,
+            out_response_json,
+            |store, request| store.extend_license_consumption(signer_ref(signer)?, request),
+        )
     }
 }

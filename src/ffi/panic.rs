@@ -47,5 +47,7 @@ pub(crate) fn guard_value<T>(fallback: T, body: impl FnOnce() -> T) -> T {
 /// same thread; never free it. Never NULL.
 #[no_mangle]
 pub extern "C" fn lm_last_error_message() -> *const c_char {
-    guard_value(c"".as_ptr(), || LAST_ERROR.with(|cell| cell.borrow().as_ptr()))
+    guard_value(c"".as_ptr(), || {
+        LAST_ERROR.with(|cell| cell.borrow().as_ptr())
+    })
 }

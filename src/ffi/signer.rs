@@ -71,12 +71,18 @@ pub unsafe extern "C" fn lm_signer_free(signer: *mut lm_signer) {
 /// Returns `LM_STATUS_OK` or `LM_STATUS_INVALID_ARGUMENT` (a NULL pointer). Thread-safe.
 #[no_mangle]
 #[must_use]
-pub unsafe extern "C" fn lm_signer_public_jwk(signer: *const lm_signer, out_jwk_json: *mut lm_buffer) -> lm_status {
+pub unsafe extern "C" fn lm_signer_public_jwk(
+    signer: *const lm_signer,
+    out_jwk_json: *mut lm_buffer,
+) -> lm_status {
     guard(|| {
         clear_buffer(out_jwk_json);
         // SAFETY: signer is NULL or a live handle from lm_signer_from_pem.
         let signer = unsafe { borrow_handle::<Signer, lm_signer>(signer, "signer") }?;
-        write_buffer(out_jwk_json, signer.public_key().to_jwk().to_string().as_bytes())
+        write_buffer(
+            out_jwk_json,
+            signer.public_key().to_jwk().to_string().as_bytes(),
+        )
     })
 }
 
@@ -89,7 +95,10 @@ pub unsafe extern "C" fn lm_signer_public_jwk(signer: *const lm_signer, out_jwk_
 /// Returns `LM_STATUS_OK` or `LM_STATUS_INVALID_ARGUMENT` (a NULL pointer). Thread-safe.
 #[no_mangle]
 #[must_use]
-pub unsafe extern "C" fn lm_signer_public_key_pem(signer: *const lm_signer, out_spki_pem: *mut lm_buffer) -> lm_status {
+pub unsafe extern "C" fn lm_signer_public_key_pem(
+    signer: *const lm_signer,
+    out_spki_pem: *mut lm_buffer,
+) -> lm_status {
     guard(|| {
         clear_buffer(out_spki_pem);
         // SAFETY: signer is NULL or a live handle from lm_signer_from_pem.

@@ -23,7 +23,10 @@ pub struct lm_store {
 /// `LM_STATUS_STORE` (the file cannot be opened or created).
 #[no_mangle]
 #[must_use]
-pub unsafe extern "C" fn lm_store_open(location: *const c_char, out: *mut *mut lm_store) -> lm_status {
+pub unsafe extern "C" fn lm_store_open(
+    location: *const c_char,
+    out: *mut *mut lm_store,
+) -> lm_status {
     guard(|| {
         clear_handle(out);
         if out.is_null() {

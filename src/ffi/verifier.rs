@@ -25,7 +25,11 @@ pub struct lm_verifier {
 /// `LM_STATUS_KEY_INVALID` (unreadable, a private key, or outside the key policy).
 #[no_mangle]
 #[must_use]
-pub unsafe extern "C" fn lm_verifier_from_pem(pem: *const u8, pem_len: usize, out: *mut *mut lm_verifier) -> lm_status {
+pub unsafe extern "C" fn lm_verifier_from_pem(
+    pem: *const u8,
+    pem_len: usize,
+    out: *mut *mut lm_verifier,
+) -> lm_status {
     guard(|| {
         clear_handle(out);
         if out.is_null() {
@@ -48,7 +52,11 @@ pub unsafe extern "C" fn lm_verifier_from_pem(pem: *const u8, pem_len: usize, ou
 /// duplicate `kid`, or no usable key).
 #[no_mangle]
 #[must_use]
-pub unsafe extern "C" fn lm_verifier_from_jwks(jwks: *const u8, jwks_len: usize, out: *mut *mut lm_verifier) -> lm_status {
+pub unsafe extern "C" fn lm_verifier_from_jwks(
+    jwks: *const u8,
+    jwks_len: usize,
+    out: *mut *mut lm_verifier,
+) -> lm_status {
     guard(|| {
         clear_handle(out);
         if out.is_null() {
@@ -107,7 +115,9 @@ pub unsafe extern "C" fn lm_verify(
             VerifyOptions::default()
         } else {
             // SAFETY: a non-NULL options_json is a NUL-terminated string.
-            VerifyOptions::from_json(unsafe { input_text(options_json, "options_json") }?.as_bytes())?
+            VerifyOptions::from_json(
+                unsafe { input_text(options_json, "options_json") }?.as_bytes(),
+            )?
         };
         let verified = verifier.verify(token, &options)?;
         write_buffer(out_payload, &verified.payload)

@@ -36,7 +36,10 @@ mod tests {
         assert_eq!(LM_VERSION_MAJOR, parse(env!("CARGO_PKG_VERSION_MAJOR")));
         assert_eq!(LM_VERSION_MINOR, parse(env!("CARGO_PKG_VERSION_MINOR")));
         assert_eq!(LM_VERSION_PATCH, parse(env!("CARGO_PKG_VERSION_PATCH")));
-        assert_eq!(LM_VERSION_NUMBER, LM_VERSION_MAJOR * 1_000_000 + LM_VERSION_MINOR * 1000 + LM_VERSION_PATCH);
+        assert_eq!(
+            LM_VERSION_NUMBER,
+            LM_VERSION_MAJOR * 1_000_000 + LM_VERSION_MINOR * 1000 + LM_VERSION_PATCH
+        );
         assert_eq!(lm_version(), LM_VERSION_NUMBER);
         assert_eq!(lm_abi_version(), 1);
     }

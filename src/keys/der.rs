@@ -55,8 +55,8 @@ pub(crate) fn parse_spki(der: &[u8]) -> Result<RsaParts> {
 
 /// Parses a PKCS#1 RSAPublicKey DER.
 pub(crate) fn parse_pkcs1_public(der: &[u8]) -> Result<RsaParts> {
-    let key = RsaPublicKey::from_der(der)
-        .map_err(|e| invalid(format!("not a DER RSAPublicKey: {e}")))?;
+    let key =
+        RsaPublicKey::from_der(der).map_err(|e| invalid(format!("not a DER RSAPublicKey: {e}")))?;
     Ok(RsaParts {
         n: key.modulus.as_bytes().to_vec(),
         e: key.public_exponent.as_bytes().to_vec(),
@@ -79,14 +79,19 @@ pub(crate) fn parse_pkcs1_private(der: &[u8]) -> Result<PrivateParts> {
     let key = RsaPrivateKey::from_der(der)
         .map_err(|e| invalid(format!("not a DER RSAPrivateKey: {e}")))?;
     if key.other_prime_infos.is_some() {
-        return Err(invalid("multi-prime RSA keys are not supported; use a two-prime key"));
+        return Err(invalid(
+            "multi-prime RSA keys are not supported; use a two-prime key",
+        ));
     }
     let public = RsaParts {
         n: key.modulus.as_bytes().to_vec(),
         e: key.public_exponent.as_bytes().to_vec(),
         restricted_to: None,
     };
-    Ok(PrivateParts { pkcs1: zeroize::Zeroizing::new(der.to_vec()), public })
+    Ok(PrivateParts {
+        pkcs1: zeroize::Zeroizing::new(der.to_vec()),
+        public,
+    })
 }
 
 /// Returns true when `der` parses as a private key in PKCS#8 or PKCS#1 form.
@@ -104,7 +109,10 @@ pub(crate) fn encode_spki(n: &[u8], e: &[u8]) -> Result<Vec<u8>> {
     .to_der()
     .map_err(encode_failed)?;
     SubjectPublicKeyInfoRef {
-        algorithm: AlgorithmIdentifierRef { oid: RSA_ENCRYPTION, parameters: Some(AnyRef::NULL) },
+        algorithm: AlgorithmIdentifierRef {
+            oid: RSA_ENCRYPTION,
+            parameters: Some(AnyRef::NULL),
+        },
         subject_public_key: der::asn1::BitStringRef::from_bytes(&pkcs1).map_err(encode_failed)?,
     }
     .to_der()
@@ -128,7 +136,9 @@ fn check_algorithm(algorithm: &AlgorithmIdentifierRef<'_>) -> Result<Option<Algo
             algorithm.oid
         )));
     }
-    let Some(params) = algorithm.parameters else { return Ok(None) };
+    let Some(params) = algorithm.parameters else {
+        return Ok(None);
+    };
     let params: RsaPssParams<'_> = params
         .decode_as()
         .map_err(|e| invalid(format!("id-RSASSA-PSS parameters are not valid DER: {e}")))?;
@@ -147,7 +157,9 @@ fn check_algorithm(algorithm: &AlgorithmIdentifierRef<'_>) -> Result<Option<Algo
         )));
     }
     if params.trailer_field != pkcs1::TrailerField::BC {
-        return Err(invalid("id-RSASSA-PSS key has a trailer field other than 1"));
+        return Err(invalid(
+            "id-RSASSA-PSS key has a trailer field other than 1",
+        ));
     }
     Ok(Some(hash))
 }

@@ -34,7 +34,14 @@ impl PublicKeySet {
     /// Trusts one key, whatever `kid` a token names.
     pub fn single(key: PublicKey) -> PublicKeySet {
         let id = key.thumbprint().to_owned();
-        PublicKeySet { entries: vec![Entry { id, algorithm: None, key }], match_kid: false }
+        PublicKeySet {
+            entries: vec![Entry {
+                id,
+                algorithm: None,
+                key,
+            }],
+            match_kid: false,
+        }
     }
 
     /// Loads a JWKS (`{"keys": [...]}`) or a single JWK object as a set of one.
@@ -43,16 +50,21 @@ impl PublicKeySet {
     /// a PS algorithm are skipped. The load fails whole on a key outside the policy, a
     /// private key, a duplicate id, or when no key remains.
     pub fn from_jwks(input: &[u8]) -> Result<PublicKeySet> {
-        let document =
-            parse_strict(input).map_err(|e| invalid(format!("JWKS is invalid: {e}")))?;
+        let document = parse_strict(input).map_err(|e| invalid(format!("JWKS is invalid: {e}")))?;
         let Value::Object(top) = &document else {
-            return Err(invalid("JWKS must be a JSON object with a \"keys\" array, or one JWK object"));
+            return Err(invalid(
+                "JWKS must be a JSON object with a \"keys\" array, or one JWK object",
+            ));
         };
         let jwks: Vec<&Value> = match top.get("keys") {
             Some(Value::Array(keys)) => keys.iter().collect(),
             Some(_) => return Err(invalid("JWKS member \"keys\" must be an array")),
             None if top.contains_key("kty") => vec![&document],
-            None => return Err(invalid("JWKS has no \"keys\" array and is not a JWK (no \"kty\")")),
+            None => {
+                return Err(invalid(
+                    "JWKS has no \"keys\" array and is not a JWK (no \"kty\")",
+                ))
+            }
         };
 
         let mut entries: Vec<Entry> = Vec::new();
@@ -60,16 +72,26 @@ impl PublicKeySet {
             let Value::Object(members) = jwk else {
                 return Err(invalid(format!("JWKS keys[{index}] is not a JSON object")));
             };
-            let Some(entry) = parse_entry(members, index)? else { continue };
+            let Some(entry) = parse_entry(members, index)? else {
+                continue;
+            };
             if entries.iter().any(|other| other.id == entry.id) {
-                return Err(invalid(format!("JWKS has two keys with kid {:?}", entry.id)));
+                return Err(invalid(format!(
+                    "JWKS has two keys with kid {:?}",
+                    entry.id
+                )));
             }
             entries.push(entry);
         }
         if entries.is_empty() {
-            return Err(invalid("JWKS holds no RSA signature key for PS256, PS384 or PS512"));
+            return Err(invalid(
+                "JWKS holds no RSA signature key for PS256, PS384 or PS512",
+            ));
         }
-        Ok(PublicKeySet { entries, match_kid: true })
+        Ok(PublicKeySet {
+            entries,
+            match_kid: true,
+        })
     }
 
     /// Returns the keys that may verify a token with `algorithm` and `kid`: the key whose id
@@ -103,7 +125,11 @@ impl PublicKeySet {
 
     /// Returns the set as a JWKS of public JWKs.
     pub fn to_jwks(&self) -> Value {
-        let keys: Vec<Value> = self.entries.iter().map(|entry| entry.key.to_jwk()).collect();
+        let keys: Vec<Value> = self
+            .entries
+            .iter()
+            .map(|entry| entry.key.to_jwk())
+            .collect();
         serde_json::json!({ "keys": keys })
     }
 }
@@ -114,7 +140,9 @@ fn parse_entry(members: &Map<String, Value>, index: usize) -> Result<Option<Entr
         match members.get(name) {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.as_str())),
-            Some(_) => Err(invalid(format!("JWKS keys[{index}].{name} must be a string"))),
+            Some(_) => Err(invalid(format!(
+                "JWKS keys[{index}].{name} must be a string"
+            ))),
         }
     };
 
@@ -131,7 +159,10 @@ fn parse_entry(members: &Map<String, Value>, index: usize) -> Result<Option<Entr
             Err(_) => return Ok(None),
         },
     };
-    if let Some(name) = PRIVATE_MEMBERS.iter().find(|name| members.contains_key(**name)) {
+    if let Some(name) = PRIVATE_MEMBERS
+        .iter()
+        .find(|name| members.contains_key(**name))
+    {
         return Err(invalid(format!(
             "JWKS keys[{index}] has private member {name:?}; pass the public key"
         )));
@@ -139,9 +170,8 @@ fn parse_entry(members: &Map<String, Value>, index: usize) -> Result<Option<Entr
 
     let n = decode_integer(text("n")?, "n", index)?;
     let e = decode_integer(text("e")?, "e", index)?;
-    let key = PublicKey::from_parts(n, e, None).map_err(|error| {
-        invalid(format!("JWKS keys[{index}]: {}", error.message()))
-    })?;
+    let key = PublicKey::from_parts(n, e, None)
+        .map_err(|error| invalid(format!("JWKS keys[{index}]: {}", error.message())))?;
     let id = match text("kid")? {
         Some(kid) => kid.to_owned(),
         None => key.thumbprint().to_owned(),
@@ -154,7 +184,9 @@ fn parse_entry(members: &Map<String, Value>, index: usize) -> Result<Option<Entr
 fn decode_integer(text: Option<&str>, name: &str, index: usize) -> Result<Vec<u8>> {
     let text = text.ok_or_else(|| invalid(format!("JWKS keys[{index}] has no {name:?}")))?;
     let bytes = b64::decode(text.as_bytes()).ok_or_else(|| {
-        invalid(format!("JWKS keys[{index}].{name} is not unpadded base64url"))
+        invalid(format!(
+            "JWKS keys[{index}].{name} is not unpadded base64url"
+        ))
     })?;
     if bytes.first().is_none_or(|&b| b == 0) {
         return Err(invalid(format!(
@@ -205,11 +237,23 @@ mod tests {
         let key = PrivateKey::generate(2048).unwrap();
         let jwk = key.public_key().to_jwk();
         let cases = [
-            (serde_json::json!({"keys": [jwk.clone(), jwk.clone()]}), "two keys with kid"),
-            (serde_json::json!({"keys": [jwk_with(key.public_key(), &[("d", "AQAB".into())])]}), "private member"),
+            (
+                serde_json::json!({"keys": [jwk.clone(), jwk.clone()]}),
+                "two keys with kid",
+            ),
+            (
+                serde_json::json!({"keys": [jwk_with(key.public_key(), &[("d", "AQAB".into())])]}),
+                "private member",
+            ),
             (serde_json::json!({"keys": []}), "holds no RSA"),
-            (serde_json::json!({"keys": [jwk_with(key.public_key(), &[("e", "AAEAAQ".into())])]}), "leading zero"),
-            (serde_json::json!({"keys": [jwk_with(key.public_key(), &[("e", "Aw".into())])]}), "exponent is 3"),
+            (
+                serde_json::json!({"keys": [jwk_with(key.public_key(), &[("e", "AAEAAQ".into())])]}),
+                "leading zero",
+            ),
+            (
+                serde_json::json!({"keys": [jwk_with(key.public_key(), &[("e", "Aw".into())])]}),
+                "exponent is 3",
+            ),
         ];
         for (jwks, expected) in cases {
             let error = PublicKeySet::from_jwks(jwks.to_string().as_bytes()).unwrap_err();

@@ -17,8 +17,8 @@ use zeroize::Zeroizing;
 pub use jwk::PublicKeySet;
 
 use crate::alg::Algorithm;
-use crate::backend::{self, SigningKey, VerifyingKey};
 use crate::b64;
+use crate::backend::{self, SigningKey, VerifyingKey};
 use crate::error::{err, ErrorKind, Result};
 
 /// The smallest accepted modulus, in bits.
@@ -62,9 +62,8 @@ impl PublicKey {
                 if der::is_private_key(&der) {
                     return Err(private_given());
                 }
-                der::parse_spki(&der).or_else(|spki_error| {
-                    der::parse_pkcs1_public(&der).map_err(|_| spki_error)
-                })?
+                der::parse_spki(&der)
+                    .or_else(|spki_error| der::parse_pkcs1_public(&der).map_err(|_| spki_error))?
             }
             Encoded::Pem(label, der) => match label.as_str() {
                 "PUBLIC KEY" => der::parse_spki(&der)?,
@@ -89,7 +88,14 @@ impl PublicKey {
         let bits = check_policy(&n, &e)?;
         let verifying = VerifyingKey::from_spki_der(&der::encode_spki(&n, &e)?)?;
         let thumbprint = thumbprint(&n, &e);
-        Ok(PublicKey { n, e, bits, thumbprint, restricted_to, verifying: Arc::new(verifying) })
+        Ok(PublicKey {
+            n,
+            e,
+            bits,
+            thumbprint,
+            restricted_to,
+            verifying: Arc::new(verifying),
+        })
     }
 
     /// Returns the modulus size in bits.
@@ -153,7 +159,9 @@ pub struct PrivateKey {
 
 impl fmt::Debug for PrivateKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PrivateKey").field("public", &self.public).finish_non_exhaustive()
+        f.debug_struct("PrivateKey")
+            .field("public", &self.public)
+            .finish_non_exhaustive()
     }
 }
 
@@ -162,9 +170,8 @@ impl PrivateKey {
     /// PKCS#1; DER when the input starts with byte 0x30).
     pub fn from_pem_or_der(input: &[u8]) -> Result<PrivateKey> {
         let parts = match decode_pem_or_der(input)? {
-            Encoded::Der(der) => der::parse_pkcs8(&der).or_else(|pkcs8_error| {
-                der::parse_pkcs1_private(&der).map_err(|_| pkcs8_error)
-            })?,
+            Encoded::Der(der) => der::parse_pkcs8(&der)
+                .or_else(|pkcs8_error| der::parse_pkcs1_private(&der).map_err(|_| pkcs8_error))?,
             Encoded::Pem(label, der) => match label.as_str() {
                 "PRIVATE KEY" => der::parse_pkcs8(&der)?,
                 "RSA PRIVATE KEY" => der::parse_pkcs1_private(&der)?,
@@ -176,12 +183,15 @@ impl PrivateKey {
                     ))
                 }
                 "PUBLIC KEY" | "RSA PUBLIC KEY" => {
-                    return Err(invalid("this is a public key; a signer needs the private key"))
+                    return Err(invalid(
+                        "this is a public key; a signer needs the private key",
+                    ))
                 }
                 other => return Err(unexpected_label(other, "PRIVATE KEY or RSA PRIVATE KEY")),
             },
         };
-        let public = PublicKey::from_parts(parts.public.n, parts.public.e, parts.public.restricted_to)?;
+        let public =
+            PublicKey::from_parts(parts.public.n, parts.public.e, parts.public.restricted_to)?;
         let signing = SigningKey::from_pkcs1_der(&parts.pkcs1)?;
         Ok(PrivateKey { signing, public })
     }
@@ -209,7 +219,9 @@ impl PrivateKey {
             if only != algorithm {
                 return Err(err(
                     ErrorKind::UnsupportedSignatureMethod,
-                    format!("this id-RSASSA-PSS key is restricted to {only}; {algorithm} was requested"),
+                    format!(
+                        "this id-RSASSA-PSS key is restricted to {only}; {algorithm} was requested"
+                    ),
                 ));
             }
         }
@@ -236,7 +248,9 @@ fn decode_pem_or_der(input: &[u8]) -> Result<Encoded> {
         .map_err(|_| invalid("key is neither DER (first byte 0x30) nor UTF-8 PEM text"))?;
     let trimmed = text.trim_matches(|c: char| c.is_ascii_whitespace());
     if !trimmed.starts_with("-----BEGIN ") {
-        return Err(invalid("key is neither DER (first byte 0x30) nor PEM (-----BEGIN ...)"));
+        return Err(invalid(
+            "key is neither DER (first byte 0x30) nor PEM (-----BEGIN ...)",
+        ));
     }
     let (label, der) = pem_rfc7468::decode_vec(trimmed.as_bytes())
         .map_err(|e| invalid(format!("PEM key could not be decoded: {e}")))?;
@@ -244,16 +258,24 @@ fn decode_pem_or_der(input: &[u8]) -> Result<Encoded> {
 }
 
 fn encode_pem(label: &str, der: &[u8]) -> Result<String> {
-    pem_rfc7468::encode_string(label, pem_rfc7468::LineEnding::LF, der)
-        .map_err(|_| err(ErrorKind::Internal, format!("could not encode a {label} PEM")))
+    pem_rfc7468::encode_string(label, pem_rfc7468::LineEnding::LF, der).map_err(|_| {
+        err(
+            ErrorKind::Internal,
+            format!("could not encode a {label} PEM"),
+        )
+    })
 }
 
 fn private_given() -> crate::Error {
-    invalid("this is a private key; pass the public key, so that no private key ships inside a product")
+    invalid(
+        "this is a private key; pass the public key, so that no private key ships inside a product",
+    )
 }
 
 fn unexpected_label(label: &str, expected: &str) -> crate::Error {
-    invalid(format!("PEM label {label:?} is not a key libcheckout reads here; expected {expected}"))
+    invalid(format!(
+        "PEM label {label:?} is not a key libcheckout reads here; expected {expected}"
+    ))
 }
 
 fn strip_leading_zeros(mut bytes: Vec<u8>) -> Vec<u8> {
@@ -298,7 +320,11 @@ fn bit_length(bytes: &[u8]) -> usize {
 /// Computes the RFC 7638 thumbprint of an RSA key: SHA-256 over
 /// `{"e":"...","kty":"RSA","n":"..."}`, base64url without padding.
 fn thumbprint(n: &[u8], e: &[u8]) -> String {
-    let canonical = format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, b64::encode(e), b64::encode(n));
+    let canonical = format!(
+        r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#,
+        b64::encode(e),
+        b64::encode(n)
+    );
     b64::encode(&backend::sha256(canonical.as_bytes()))
 }
 
@@ -312,19 +338,30 @@ mod tests {
         n[127] |= 1;
         let error = check_policy(&n, &[1, 0, 1]).unwrap_err();
         assert_eq!(error.kind(), ErrorKind::KeyInvalid);
-        assert!(error.message().contains("RSA modulus is 1024 bits"), "{}", error.message());
+        assert!(
+            error.message().contains("RSA modulus is 1024 bits"),
+            "{}",
+            error.message()
+        );
     }
 
     #[test]
     fn policy_names_exponent() {
         let mut n = vec![0xffu8; 256];
         n[255] |= 1;
-        for (e, shown) in [(vec![3u8], "is 3;"), (vec![1, 0, 0], "is 65536;"), (vec![2, 0, 0, 0, 1], "is 8589934593;")] {
+        for (e, shown) in [
+            (vec![3u8], "is 3;"),
+            (vec![1, 0, 0], "is 65536;"),
+            (vec![2, 0, 0, 0, 1], "is 8589934593;"),
+        ] {
             let error = check_policy(&n, &e).unwrap_err();
             assert!(error.message().contains(shown), "{}", error.message());
         }
         assert_eq!(check_policy(&n, &[1, 0, 1]).unwrap(), 2048);
-        assert_eq!(check_policy(&n, &[1, 0xff, 0xff, 0xff, 0xff]).unwrap(), 2048);
+        assert_eq!(
+            check_policy(&n, &[1, 0xff, 0xff, 0xff, 0xff]).unwrap(),
+            2048
+        );
     }
 
     #[test]
@@ -332,7 +369,10 @@ mod tests {
         // The key of RFC 7638 §3.1 and its published thumbprint.
         let n = b64::decode(b"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw").unwrap();
         let e = b64::decode(b"AQAB").unwrap();
-        assert_eq!(thumbprint(&n, &e), "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
+        assert_eq!(
+            thumbprint(&n, &e),
+            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+        );
     }
 
     #[test]
@@ -340,7 +380,10 @@ mod tests {
         let key = PrivateKey::generate(2048).unwrap();
         let pem = key.to_pkcs8_pem().unwrap();
         let again = PrivateKey::from_pem_or_der(pem.as_bytes()).unwrap();
-        assert_eq!(again.public_key().thumbprint(), key.public_key().thumbprint());
+        assert_eq!(
+            again.public_key().thumbprint(),
+            key.public_key().thumbprint()
+        );
 
         let public_pem = key.public_key().to_spki_pem().unwrap();
         let public = PublicKey::from_pem_or_der(public_pem.as_bytes()).unwrap();
@@ -363,6 +406,9 @@ mod tests {
 
     #[test]
     fn generate_rejects_other_sizes() {
-        assert_eq!(PrivateKey::generate(1024).unwrap_err().kind(), ErrorKind::InvalidArgument);
+        assert_eq!(
+            PrivateKey::generate(1024).unwrap_err().kind(),
+            ErrorKind::InvalidArgument
+        );
     }
 }

@@ -4,9 +4,7 @@ use std::collections::HashMap;
 
 use serde_json::{json, Map, Value};
 
-use super::model::{
-    is_quantity, name_value_list, CheckoutKind, Consumption, Granted, License,
-};
+use super::model::{is_quantity, name_value_list, CheckoutKind, Consumption, Granted, License};
 use super::request::{self, CheckoutParseError, Requested};
 use super::store::{Backend, Recorded, Transaction, Usage};
 use crate::backend;
@@ -29,7 +27,12 @@ impl Context<'_> {
             out = Some(work(tx)?);
             Ok(())
         })?;
-        out.ok_or_else(|| Error::new(ErrorKind::Internal, "a store transaction returned no result"))
+        out.ok_or_else(|| {
+            Error::new(
+                ErrorKind::Internal,
+                "a store transaction returned no result",
+            )
+        })
     }
 
     fn write<R>(&self, mut work: impl FnMut(&mut dyn Transaction) -> Result<R>) -> Result<R> {
@@ -38,7 +41,12 @@ impl Context<'_> {
             out = Some(work(tx)?);
             Ok(())
         })?;
-        out.ok_or_else(|| Error::new(ErrorKind::Internal, "a store transaction returned no result"))
+        out.ok_or_else(|| {
+            Error::new(
+                ErrorKind::Internal,
+                "a store transaction returned no result",
+            )
+        })
     }
 }
 
@@ -63,13 +71,23 @@ fn request_hash(request: &Value) -> String {
     if let Value::Object(members) = &mut without_token {
         members.remove("ClientToken");
     }
-    backend::sha256(&canonical_bytes(&without_token)).iter().map(|b| format!("{b:02x}")).collect()
+    backend::sha256(&canonical_bytes(&without_token))
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Returns the stored response of an earlier request with this ClientToken, or 403 when that
 /// request differed.
-fn replay(tx: &mut dyn Transaction, operation: &str, client_token: &str, hash: &str) -> Result<Option<Value>> {
-    let Some(recorded) = tx.recorded(operation, client_token)? else { return Ok(None) };
+fn replay(
+    tx: &mut dyn Transaction,
+    operation: &str,
+    client_token: &str,
+    hash: &str,
+) -> Result<Option<Value>> {
+    let Some(recorded) = tx.recorded(operation, client_token)? else {
+        return Ok(None);
+    };
     if recorded.request_hash != hash {
         return Err(Error::request(
             ErrorKind::Conflict,
@@ -81,14 +99,22 @@ fn replay(tx: &mut dyn Transaction, operation: &str, client_token: &str, hash: &
     }
     serde_json::from_str(&recorded.response)
         .map(Some)
-        .map_err(|_| Error::new(ErrorKind::Store, "the store holds an unreadable recorded response"))
+        .map_err(|_| {
+            Error::new(
+                ErrorKind::Store,
+                "the store holds an unreadable recorded response",
+            )
+        })
 }
 
 pub(crate) fn create_license(cx: Context<'_>, request: &Value) -> Result<Value> {
     let parsed = request::parse_create_license(request).map_err(validation)?;
     let hash = request_hash(request);
     let account_id = cx.backend.account_id().to_owned();
-    let arn = format!("arn:aws:license-manager::{account_id}:license:l-{}", random_hex()?);
+    let arn = format!(
+        "arn:aws:license-manager::{account_id}:license:l-{}",
+        random_hex()?
+    );
     let now = cx.clock.now();
 
     let license = License {
@@ -116,18 +142,23 @@ pub(crate) fn create_license(cx: Context<'_>, request: &Value) -> Result<Value> 
             return Ok(previous);
         }
         tx.insert_license(&license)?;
-        let recorded = Recorded { request_hash: hash.clone(), response: response.to_string() };
+        let recorded = Recorded {
+            request_hash: hash.clone(),
+            response: response.to_string(),
+        };
         tx.record("CreateLicense", &parsed.client_token, &recorded)?;
         Ok(response.clone())
     })
 }
 
 fn find_license(tx: &mut dyn Transaction, arn: &str) -> Result<License> {
-    tx.license(arn)?.ok_or_else(|| not_found(format!("license {arn:?} does not exist in this store")))
+    tx.license(arn)?
+        .ok_or_else(|| not_found(format!("license {arn:?} does not exist in this store")))
 }
 
 pub(crate) fn get_license(cx: Context<'_>, request: &Value) -> Result<Value> {
-    let (arn, top) = request::parse_license_arn_request(request, &["Version"]).map_err(validation)?;
+    let (arn, top) =
+        request::parse_license_arn_request(request, &["Version"]).map_err(validation)?;
     top.opt_str("Version").map_err(validation)?;
     let now = cx.clock.now();
     let license = cx.read(|tx| find_license(tx, &arn))?;
@@ -200,13 +231,21 @@ fn check_validity(license: &License, now: i64) -> Result<()> {
     if now < license.begin {
         return Err(Error::request(
             ErrorKind::NoEntitlementsAllowed,
-            format!("license not yet valid: {} begins at {}", license.arn, format_time(license.begin)),
+            format!(
+                "license not yet valid: {} begins at {}",
+                license.arn,
+                format_time(license.begin)
+            ),
         ));
     }
     if let Some(end) = license.end.filter(|end| now >= *end) {
         return Err(Error::request(
             ErrorKind::NoEntitlementsAllowed,
-            format!("license expired: {} ended at {}", license.arn, format_time(end)),
+            format!(
+                "license expired: {} ended at {}",
+                license.arn,
+                format_time(end)
+            ),
         ));
     }
     Ok(())
@@ -230,7 +269,9 @@ fn check_signer(license: &License, signer: &Signer) -> Result<()> {
 /// Returns the expiration of a token issued at `now` with a TTL in minutes.
 fn expiration(license: &License, now: i64, ttl_minutes: i64) -> i64 {
     let by_ttl = now.saturating_add(ttl_minutes.saturating_mul(60));
-    by_ttl.min(license.end.unwrap_or(i64::MAX)).min(MAX_UNIX_SECONDS)
+    by_ttl
+        .min(license.end.unwrap_or(i64::MAX))
+        .min(MAX_UNIX_SECONDS)
 }
 
 /// Returns the TTL in minutes of the license's configuration for `kind`, or 401.
@@ -246,18 +287,29 @@ fn ttl_minutes(license: &License, kind: CheckoutKind) -> Result<i64> {
     ttl.ok_or_else(|| {
         Error::request(
             ErrorKind::NoEntitlementsAllowed,
-            format!("license {} has no {config}, so {operation} is not allowed", license.arn),
+            format!(
+                "license {} has no {config}, so {operation} is not allowed",
+                license.arn
+            ),
         )
     })
 }
 
 /// Decides what a checkout grants, against the license and its current usage.
-fn plan(license: &License, kind: CheckoutKind, requested: &[Requested], usage: &HashMap<String, Usage>) -> Result<Vec<Granted>> {
+fn plan(
+    license: &License,
+    kind: CheckoutKind,
+    requested: &[Requested],
+    usage: &HashMap<String, Usage>,
+) -> Result<Vec<Granted>> {
     let borrow = kind == CheckoutKind::Borrow;
     let mut granted = Vec::new();
     // Refusals in request order; the flag marks an unknown entitlement or unit mismatch.
     let mut refused: Vec<(Reason, bool)> = Vec::new();
-    let reason = |name: &str, text: String| Reason { name: name.to_owned(), reason: text };
+    let reason = |name: &str, text: String| Reason {
+        name: name.to_owned(),
+        reason: text,
+    };
 
     for wanted in requested {
         let Some(entitlement) = license.entitlement(&wanted.name) else {
@@ -268,13 +320,22 @@ fn plan(license: &License, kind: CheckoutKind, requested: &[Requested], usage: &
             continue;
         };
         if entitlement.unit != wanted.unit {
-            let text = format!("unit {} requested, the license has {}", wanted.unit, entitlement.unit);
+            let text = format!(
+                "unit {} requested, the license has {}",
+                wanted.unit, entitlement.unit
+            );
             refused.push((reason(&wanted.name, text), true));
             continue;
         }
         if !is_quantity(&entitlement.unit) {
             let value = entitlement.value.clone().unwrap_or_default();
-            granted.push(Granted { name: wanted.name.clone(), unit: wanted.unit.clone(), value, quantity: 0, overage: 0 });
+            granted.push(Granted {
+                name: wanted.name.clone(),
+                unit: wanted.unit.clone(),
+                value,
+                quantity: 0,
+                overage: 0,
+            });
             continue;
         }
 
@@ -285,7 +346,10 @@ fn plan(license: &License, kind: CheckoutKind, requested: &[Requested], usage: &
             Some(after) if entitlement.overage => after - max.max(consumed),
             _ => {
                 let available = (max - consumed).max(0);
-                let text = format!("{} requested, {available} of MaxCount {max} available", wanted.quantity);
+                let text = format!(
+                    "{} requested, {available} of MaxCount {max} available",
+                    wanted.quantity
+                );
                 refused.push((reason(&wanted.name, text), false));
                 continue;
             }
@@ -302,17 +366,32 @@ fn plan(license: &License, kind: CheckoutKind, requested: &[Requested], usage: &
     // A borrow is all-or-nothing and names unknown entitlements and unit mismatches with
     // 402 before any exhaustion.
     if borrow && refused.iter().any(|(_, not_allowed)| *not_allowed) {
-        let reasons = refused.into_iter().filter(|(_, not_allowed)| *not_allowed).map(|(r, _)| r).collect();
-        return Err(Error::refused(ErrorKind::EntitlementNotAllowed, "entitlements not allowed", reasons));
+        let reasons = refused
+            .into_iter()
+            .filter(|(_, not_allowed)| *not_allowed)
+            .map(|(r, _)| r)
+            .collect();
+        return Err(Error::refused(
+            ErrorKind::EntitlementNotAllowed,
+            "entitlements not allowed",
+            reasons,
+        ));
     }
     if !refused.is_empty() {
         let reasons = refused.into_iter().map(|(r, _)| r).collect();
-        return Err(Error::refused(ErrorKind::NoEntitlementsAllowed, "no entitlements allowed", reasons));
+        return Err(Error::refused(
+            ErrorKind::NoEntitlementsAllowed,
+            "no entitlements allowed",
+            reasons,
+        ));
     }
     if granted.is_empty() {
         return Err(Error::request(
             ErrorKind::NoEntitlementsAllowed,
-            format!("none of the requested entitlements is in license {}", license.arn),
+            format!(
+                "none of the requested entitlements is in license {}",
+                license.arn
+            ),
         ));
     }
     Ok(granted)
@@ -321,18 +400,31 @@ fn plan(license: &License, kind: CheckoutKind, requested: &[Requested], usage: &
 /// Finds the license of a checkout: by ARN for a borrow; by ProductSKU and KeyFingerprint
 /// (and Beneficiary when given) among licenses inside their validity for CheckoutLicense,
 /// the newest CreateTime winning and ties going to the smallest ARN.
-fn checkout_license(tx: &mut dyn Transaction, checkout: &request::Checkout, now: i64) -> Result<License> {
+fn checkout_license(
+    tx: &mut dyn Transaction,
+    checkout: &request::Checkout,
+    now: i64,
+) -> Result<License> {
     let (Some(sku), Some(fingerprint)) = (&checkout.product_sku, &checkout.key_fingerprint) else {
         let arn = checkout.license_arn.as_deref().unwrap_or_default();
         return find_license(tx, arn);
     };
     let matches_request = |license: &License| {
-        checkout.beneficiary.as_ref().is_none_or(|b| *b == license.beneficiary)
-            && checkout.license_arn.as_ref().is_none_or(|arn| *arn == license.arn)
+        checkout
+            .beneficiary
+            .as_ref()
+            .is_none_or(|b| *b == license.beneficiary)
+            && checkout
+                .license_arn
+                .as_ref()
+                .is_none_or(|arn| *arn == license.arn)
     };
 
-    let mut candidates: Vec<License> =
-        tx.licenses_by_sku(sku, fingerprint)?.into_iter().filter(|l| matches_request(l)).collect();
+    let mut candidates: Vec<License> = tx
+        .licenses_by_sku(sku, fingerprint)?
+        .into_iter()
+        .filter(|l| matches_request(l))
+        .collect();
     if candidates.is_empty() {
         if let Some(arn) = &checkout.license_arn {
             find_license(tx, arn)?;
@@ -343,11 +435,21 @@ fn checkout_license(tx: &mut dyn Transaction, checkout: &request::Checkout, now:
         }
         return Err(not_found(format!(
             "no license has ProductSKU {sku:?} and KeyFingerprint {fingerprint:?}{}",
-            checkout.beneficiary.as_ref().map(|b| format!(" for Beneficiary {b:?}")).unwrap_or_default()
+            checkout
+                .beneficiary
+                .as_ref()
+                .map(|b| format!(" for Beneficiary {b:?}"))
+                .unwrap_or_default()
         )));
     }
-    candidates.sort_by(|a, b| b.create_time.cmp(&a.create_time).then_with(|| a.arn.cmp(&b.arn)));
-    let newest_valid = candidates.iter().position(|l| check_validity(l, now).is_ok());
+    candidates.sort_by(|a, b| {
+        b.create_time
+            .cmp(&a.create_time)
+            .then_with(|| a.arn.cmp(&b.arn))
+    });
+    let newest_valid = candidates
+        .iter()
+        .position(|l| check_validity(l, now).is_ok());
     Ok(candidates.swap_remove(newest_valid.unwrap_or(0)))
 }
 
@@ -373,7 +475,12 @@ pub(crate) fn checkout(cx: Context<'_>, signer: &Signer, request: &Value) -> Res
         check_signer(&license, signer)?;
         check_validity(&license, now)?;
         let ttl = ttl_minutes(&license, checkout.kind)?;
-        let granted = plan(&license, checkout.kind, &checkout.entitlements, &tx.usage(&license.arn, now)?)?;
+        let granted = plan(
+            &license,
+            checkout.kind,
+            &checkout.entitlements,
+            &tx.usage(&license.arn, now)?,
+        )?;
         Ok(Ok((license, ttl, granted)))
     })?;
     let (license, ttl, granted) = match prepared {
@@ -406,7 +513,10 @@ pub(crate) fn checkout(cx: Context<'_>, signer: &Signer, request: &Value) -> Res
         let granted = plan(&license, checkout.kind, &checkout.entitlements, &usage)?;
         consumption.entitlements = granted;
         tx.insert_consumption(&consumption)?;
-        let recorded = Recorded { request_hash: hash.clone(), response: response.to_string() };
+        let recorded = Recorded {
+            request_hash: hash.clone(),
+            response: response.to_string(),
+        };
         tx.record(operation, &checkout.client_token, &recorded)?;
         Ok(response.clone())
     })
@@ -418,27 +528,43 @@ fn checkout_response(consumption: &Consumption, signed_token: &str) -> Value {
         response.insert("CheckoutType".into(), consumption.kind.name().into());
     }
     response.insert("LicenseArn".into(), consumption.license_arn.clone().into());
-    response.insert("LicenseConsumptionToken".into(), consumption.token.clone().into());
-    response.insert("EntitlementsAllowed".into(), consumption.entitlements_json());
+    response.insert(
+        "LicenseConsumptionToken".into(),
+        consumption.token.clone().into(),
+    );
+    response.insert(
+        "EntitlementsAllowed".into(),
+        consumption.entitlements_json(),
+    );
     if let Some(node) = &consumption.node_id {
         response.insert("NodeId".into(), node.clone().into());
     }
     response.insert("IssuedAt".into(), format_time(consumption.issued_at).into());
-    response.insert("Expiration".into(), format_time(consumption.expiration).into());
+    response.insert(
+        "Expiration".into(),
+        format_time(consumption.expiration).into(),
+    );
     response.insert("SignedToken".into(), signed_token.into());
     if consumption.kind == CheckoutKind::Borrow && !consumption.metadata.is_empty() {
-        response.insert("CheckoutMetadata".into(), name_value_list(&consumption.metadata));
+        response.insert(
+            "CheckoutMetadata".into(),
+            name_value_list(&consumption.metadata),
+        );
     }
     Value::Object(response)
 }
 
 /// Returns the consumption unless it is unknown, checked in or expired (400).
 fn live_consumption(tx: &mut dyn Transaction, token: &str, now: i64) -> Result<Consumption> {
-    let consumption = tx
-        .consumption(token)?
-        .ok_or_else(|| not_found(format!("license consumption token {token:?} does not exist in this store")))?;
+    let consumption = tx.consumption(token)?.ok_or_else(|| {
+        not_found(format!(
+            "license consumption token {token:?} does not exist in this store"
+        ))
+    })?;
     if consumption.checked_in {
-        return Err(not_found(format!("license consumption token {token:?} was already checked in")));
+        return Err(not_found(format!(
+            "license consumption token {token:?} was already checked in"
+        )));
     }
     if consumption.kind != CheckoutKind::Perpetual && now >= consumption.expiration {
         return Err(not_found(format!(
@@ -454,7 +580,8 @@ fn conflict(message: String) -> Error {
 }
 
 pub(crate) fn check_in(cx: Context<'_>, request: &Value) -> Result<Value> {
-    let (token, _) = request::parse_consumption_request(request, &["Beneficiary"]).map_err(validation)?;
+    let (token, _) =
+        request::parse_consumption_request(request, &["Beneficiary"]).map_err(validation)?;
     let now = cx.clock.now();
 
     cx.write(|tx| {
@@ -492,8 +619,13 @@ pub(crate) fn check_in(cx: Context<'_>, request: &Value) -> Result<Value> {
     })
 }
 
-pub(crate) fn extend_license_consumption(cx: Context<'_>, signer: &Signer, request: &Value) -> Result<Value> {
-    let (token, dry_run) = request::parse_consumption_request(request, &["DryRun"]).map_err(validation)?;
+pub(crate) fn extend_license_consumption(
+    cx: Context<'_>,
+    signer: &Signer,
+    request: &Value,
+) -> Result<Value> {
+    let (token, dry_run) =
+        request::parse_consumption_request(request, &["DryRun"]).map_err(validation)?;
     let now = cx.clock.now();
 
     let (mut consumption, license) = cx.read(|tx| {
@@ -514,7 +646,10 @@ pub(crate) fn extend_license_consumption(cx: Context<'_>, signer: &Signer, reque
 
     let mut response = Map::new();
     response.insert("LicenseConsumptionToken".into(), token.clone().into());
-    response.insert("Expiration".into(), format_time(consumption.expiration).into());
+    response.insert(
+        "Expiration".into(),
+        format_time(consumption.expiration).into(),
+    );
     response.insert("IssuedAt".into(), format_time(consumption.issued_at).into());
     if dry_run {
         return Ok(Value::Object(response));

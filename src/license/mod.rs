@@ -49,7 +49,8 @@ impl StoreOptions {
     /// is optional and an unknown member is an error.
     pub fn from_json(input: &[u8]) -> Result<StoreOptions> {
         let bad = |message: String| err(ErrorKind::InvalidArgument, message);
-        let document = parse_strict(input).map_err(|e| bad(format!("store options are invalid: {e}")))?;
+        let document =
+            parse_strict(input).map_err(|e| bad(format!("store options are invalid: {e}")))?;
         let Value::Object(members) = document else {
             return Err(bad("store options must be a JSON object".into()));
         };
@@ -58,9 +59,7 @@ impl StoreOptions {
         for (name, value) in &members {
             match (name.as_str(), value) {
                 ("accountId", Value::String(id)) => {
-                    if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
-                        return Err(bad(format!("store option accountId {id:?} is not 12 digits")));
-                    }
+                    check_account_id(id)?;
                     options.account_id = Some(id.clone());
                 }
                 ("synchronous", Value::String(mode)) => {
@@ -88,6 +87,17 @@ impl StoreOptions {
     }
 }
 
+/// Requires an AWS account id: exactly 12 decimal digits.
+fn check_account_id(id: &str) -> Result<()> {
+    if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(());
+    }
+    Err(err(
+        ErrorKind::InvalidArgument,
+        format!("store option accountId {id:?} is not 12 digits"),
+    ))
+}
+
 /// A license store and the operations on it.
 ///
 /// A `Store` is `Send + Sync`: one value may serve many threads, and several processes may
@@ -99,7 +109,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("account_id", &self.backend.account_id()).finish_non_exhaustive()
+        f.debug_struct("Store")
+            .field("account_id", &self.backend.account_id())
+            .finish_non_exhaustive()
     }
 }
 
@@ -118,7 +130,13 @@ impl Store {
     /// Opens the store at `location` with `options`.
     pub fn open_with(location: &str, options: &StoreOptions) -> Result<Store> {
         if location.is_empty() {
-            return Err(err(ErrorKind::InvalidArgument, "store location is empty; pass a file path or :memory:"));
+            return Err(err(
+                ErrorKind::InvalidArgument,
+                "store location is empty; pass a file path or :memory:",
+            ));
+        }
+        if let Some(id) = &options.account_id {
+            check_account_id(id)?;
         }
         if location.starts_with("postgres://") || location.starts_with("postgresql://") {
             // NOTE: only the SQLite store exists so far.
@@ -127,9 +145,15 @@ impl Store {
                 "PostgreSQL stores are not supported by this build; use a SQLite file path",
             ));
         }
-        let backend =
-            sqlite::SqliteStore::open(location, options.account_id.as_deref(), options.synchronous)?;
-        Ok(Store { backend: Box::new(backend), clock: Arc::new(SystemClock) })
+        let backend = sqlite::SqliteStore::open(
+            location,
+            options.account_id.as_deref(),
+            options.synchronous,
+        )?;
+        Ok(Store {
+            backend: Box::new(backend),
+            clock: Arc::new(SystemClock),
+        })
     }
 
     /// Replaces the clock, so tests move time instead of sleeping.
@@ -182,12 +206,18 @@ impl Store {
     }
 
     fn context(&self) -> engine::Context<'_> {
-        engine::Context { backend: self.backend.as_ref(), clock: self.clock.as_ref() }
+        engine::Context {
+            backend: self.backend.as_ref(),
+            clock: self.clock.as_ref(),
+        }
     }
 }
 
 fn parse_request(request: &[u8]) -> Result<Value> {
     parse_strict(request).map_err(|e| {
-        Error::request(ErrorKind::InvalidArgument, format!("request is invalid: {e}"))
+        Error::request(
+            ErrorKind::InvalidArgument,
+            format!("request is invalid: {e}"),
+        )
     })
 }

@@ -99,7 +99,11 @@ impl License {
 
     /// Returns the GetLicense `License` object; `Status` is `EXPIRED` from `Validity.End` on.
     pub(crate) fn to_json(&self, now: i64) -> Value {
-        let status = if self.end.is_some_and(|end| now >= end) { "EXPIRED" } else { "AVAILABLE" };
+        let status = if self.end.is_some_and(|end| now >= end) {
+            "EXPIRED"
+        } else {
+            "AVAILABLE"
+        };
         let mut license = Map::new();
         license.insert("LicenseArn".into(), self.arn.clone().into());
         license.insert("LicenseName".into(), self.name.clone().into());
@@ -117,9 +121,16 @@ impl License {
         license.insert("Beneficiary".into(), self.beneficiary.clone().into());
         license.insert(
             "Entitlements".into(),
-            self.entitlements.iter().map(Entitlement::to_json).collect::<Vec<_>>().into(),
+            self.entitlements
+                .iter()
+                .map(Entitlement::to_json)
+                .collect::<Vec<_>>()
+                .into(),
         );
-        license.insert("ConsumptionConfiguration".into(), self.consumption.to_json());
+        license.insert(
+            "ConsumptionConfiguration".into(),
+            self.consumption.to_json(),
+        );
         if !self.metadata.is_empty() {
             license.insert("LicenseMetadata".into(), name_value_list(&self.metadata));
         }
@@ -162,7 +173,10 @@ impl ConsumptionConfiguration {
             config.insert("RenewType".into(), renew.clone().into());
         }
         if let Some(ttl) = self.provisional_ttl_minutes {
-            config.insert("ProvisionalConfiguration".into(), json!({"MaxTimeToLiveInMinutes": ttl}));
+            config.insert(
+                "ProvisionalConfiguration".into(),
+                json!({"MaxTimeToLiveInMinutes": ttl}),
+            );
         }
         if let Some(borrow) = &self.borrow {
             config.insert(
@@ -176,7 +190,11 @@ impl ConsumptionConfiguration {
 
 /// Returns an AWS `[{"Name": .., "Value": ..}]` list.
 pub(crate) fn name_value_list(pairs: &[(String, String)]) -> Value {
-    pairs.iter().map(|(name, value)| json!({"Name": name, "Value": value})).collect::<Vec<_>>().into()
+    pairs
+        .iter()
+        .map(|(name, value)| json!({"Name": name, "Value": value}))
+        .collect::<Vec<_>>()
+        .into()
 }
 
 /// The kind of a checkout.
@@ -272,8 +290,11 @@ impl Consumption {
             payload.insert("nodeId".into(), node.clone().into());
         }
         if !self.metadata.is_empty() {
-            let metadata: Map<String, Value> =
-                self.metadata.iter().map(|(name, value)| (name.clone(), value.clone().into())).collect();
+            let metadata: Map<String, Value> = self
+                .metadata
+                .iter()
+                .map(|(name, value)| (name.clone(), value.clone().into()))
+                .collect();
             payload.insert("checkoutMetadata".into(), metadata.into());
         }
         payload.insert("iat".into(), self.issued_at.into());

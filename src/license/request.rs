@@ -59,10 +59,13 @@ pub(crate) fn parse_create_license(request: &Value) -> SchemaResult<CreateLicens
 
     let validity = top.object("Validity")?;
     validity.only(&["Begin", "End"])?;
-    let begin = time_member(&validity, "Begin")?.ok_or_else(|| invalid("missing required member Validity.Begin".into()))?;
+    let begin = time_member(&validity, "Begin")?
+        .ok_or_else(|| invalid("missing required member Validity.Begin".into()))?;
     let end = time_member(&validity, "End")?;
     if end.is_some_and(|end| end <= begin) {
-        return Err(invalid("Validity.End must be later than Validity.Begin".into()));
+        return Err(invalid(
+            "Validity.End must be later than Validity.Begin".into(),
+        ));
     }
 
     if let Some(tags) = top.opt_array("Tags")? {
@@ -91,7 +94,9 @@ pub(crate) fn parse_create_license(request: &Value) -> SchemaResult<CreateLicens
 /// Requires `Issuer.SignKey` to be an RFC 7638 thumbprint: 43 base64url characters.
 fn check_thumbprint(sign_key: &str) -> SchemaResult<()> {
     let well_formed = sign_key.len() == 43
-        && sign_key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        && sign_key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     if well_formed {
         return Ok(());
     }
@@ -102,7 +107,9 @@ fn check_thumbprint(sign_key: &str) -> SchemaResult<()> {
 }
 
 fn time_member(members: &Members<'_>, name: &str) -> SchemaResult<Option<i64>> {
-    let Some(text) = members.opt_str(name)? else { return Ok(None) };
+    let Some(text) = members.opt_str(name)? else {
+        return Ok(None);
+    };
     parse_request_time(text).map(Some).ok_or_else(|| {
         invalid(format!(
             "member {} is {text:?}; use YYYY-MM-DDThh:mm:ss with Z or an offset such as +02:00",
@@ -132,12 +139,21 @@ fn parse_unit(members: &Members<'_>) -> SchemaResult<String> {
 
 fn parse_license_entitlements(items: &[Value]) -> SchemaResult<Vec<Entitlement>> {
     if items.is_empty() {
-        return Err(invalid("Entitlements is empty; a license needs at least one entitlement".into()));
+        return Err(invalid(
+            "Entitlements is empty; a license needs at least one entitlement".into(),
+        ));
     }
     let mut entitlements: Vec<Entitlement> = Vec::with_capacity(items.len());
     for (index, item) in items.iter().enumerate() {
         let members = Members::of(item, &format!("Entitlements[{index}]"))?;
-        members.only(&["Name", "Unit", "MaxCount", "Value", "Overage", "AllowCheckIn"])?;
+        members.only(&[
+            "Name",
+            "Unit",
+            "MaxCount",
+            "Value",
+            "Overage",
+            "AllowCheckIn",
+        ])?;
         let name = members.str("Name")?.to_owned();
         let unit = parse_unit(&members)?;
         let max_count = members.opt_int("MaxCount", 1, i64::MAX)?;
@@ -147,7 +163,9 @@ fn parse_license_entitlements(items: &[Value]) -> SchemaResult<Vec<Entitlement>>
             )));
         }
         if entitlements.iter().any(|e| e.name == name) {
-            return Err(invalid(format!("Entitlements has two entries named {name:?}")));
+            return Err(invalid(format!(
+                "Entitlements has two entries named {name:?}"
+            )));
         }
         entitlements.push(Entitlement {
             name,
@@ -162,7 +180,11 @@ fn parse_license_entitlements(items: &[Value]) -> SchemaResult<Vec<Entitlement>>
 }
 
 fn parse_consumption_configuration(config: &Members<'_>) -> SchemaResult<ConsumptionConfiguration> {
-    config.only(&["RenewType", "ProvisionalConfiguration", "BorrowConfiguration"])?;
+    config.only(&[
+        "RenewType",
+        "ProvisionalConfiguration",
+        "BorrowConfiguration",
+    ])?;
     let renew_type = config.opt_str("RenewType")?;
     if let Some(renew) = renew_type {
         if !["None", "Weekly", "Monthly"].contains(&renew) {
@@ -190,11 +212,19 @@ fn parse_consumption_configuration(config: &Members<'_>) -> SchemaResult<Consump
             })
         }
     };
-    Ok(ConsumptionConfiguration { renew_type: renew_type.map(str::to_owned), provisional_ttl_minutes, borrow })
+    Ok(ConsumptionConfiguration {
+        renew_type: renew_type.map(str::to_owned),
+        provisional_ttl_minutes,
+        borrow,
+    })
 }
 
 /// Parses `[{"Name"|"Key": .., "Value": ..}]` with unique names.
-fn parse_name_values(items: &[Value], path: &str, key: &str) -> SchemaResult<Vec<(String, String)>> {
+fn parse_name_values(
+    items: &[Value],
+    path: &str,
+    key: &str,
+) -> SchemaResult<Vec<(String, String)>> {
     let mut pairs: Vec<(String, String)> = Vec::with_capacity(items.len());
     for (index, item) in items.iter().enumerate() {
         let members = Members::of(item, &format!("{path}[{index}]"))?;
@@ -202,7 +232,9 @@ fn parse_name_values(items: &[Value], path: &str, key: &str) -> SchemaResult<Vec
         let name = members.str(key)?.to_owned();
         let value = members.opt_str("Value")?.unwrap_or_default().to_owned();
         if pairs.iter().any(|(other, _)| *other == name) {
-            return Err(invalid(format!("{path} has two entries with {key} {name:?}")));
+            return Err(invalid(format!(
+                "{path} has two entries with {key} {name:?}"
+            )));
         }
         pairs.push((name, value));
     }
@@ -250,20 +282,23 @@ pub(crate) fn parse_checkout(request: &Value) -> Result<Checkout, CheckoutParseE
     let top = Members::of(request, "")?;
     let checkout_type = top.opt_str("CheckoutType")?;
     let method = top.opt_str("DigitalSignatureMethod")?;
-    let kind = match (checkout_type, method) {
-        (Some(name), _) => CheckoutKind::from_name(name)
-            .filter(|kind| *kind != CheckoutKind::Borrow)
-            .ok_or_else(|| invalid(format!("CheckoutType is {name:?}; use PROVISIONAL or PERPETUAL")))?,
-        (None, Some(_)) => CheckoutKind::Borrow,
-        (None, None) => {
-            return Err(invalid(
+    let kind =
+        match (checkout_type, method) {
+            (Some(name), _) => CheckoutKind::from_name(name)
+                .filter(|kind| *kind != CheckoutKind::Borrow)
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "CheckoutType is {name:?}; use PROVISIONAL or PERPETUAL"
+                    ))
+                })?,
+            (None, Some(_)) => CheckoutKind::Borrow,
+            (None, None) => return Err(invalid(
                 "request has neither CheckoutType (CheckoutLicense) nor DigitalSignatureMethod \
                  (CheckoutBorrowLicense)"
                     .into(),
             )
-            .into())
-        }
-    };
+            .into()),
+        };
     let algorithm = match method {
         None => None,
         Some(name) => match Algorithm::from_digital_signature_method(name) {
@@ -274,7 +309,14 @@ pub(crate) fn parse_checkout(request: &Value) -> Result<Checkout, CheckoutParseE
 
     let (license_arn, product_sku, key_fingerprint, beneficiary, metadata);
     if kind == CheckoutKind::Borrow {
-        top.only(&["LicenseArn", "Entitlements", "DigitalSignatureMethod", "NodeId", "CheckoutMetadata", "ClientToken"])?;
+        top.only(&[
+            "LicenseArn",
+            "Entitlements",
+            "DigitalSignatureMethod",
+            "NodeId",
+            "CheckoutMetadata",
+            "ClientToken",
+        ])?;
         license_arn = Some(top.str("LicenseArn")?.to_owned());
         (product_sku, key_fingerprint, beneficiary) = (None, None, None);
         metadata = match top.opt_array("CheckoutMetadata")? {
@@ -336,7 +378,9 @@ impl From<SchemaError> for CheckoutParseError {
 
 fn parse_requested(items: &[Value]) -> SchemaResult<Vec<Requested>> {
     if items.is_empty() {
-        return Err(invalid("Entitlements is empty; name at least one entitlement".into()));
+        return Err(invalid(
+            "Entitlements is empty; name at least one entitlement".into(),
+        ));
     }
     let mut requested: Vec<Requested> = Vec::with_capacity(items.len());
     for (index, item) in items.iter().enumerate() {
@@ -359,14 +403,21 @@ fn parse_requested(items: &[Value]) -> SchemaResult<Vec<Requested>> {
         if requested.iter().any(|r| r.name == name) {
             return Err(invalid(format!("Entitlements names {name:?} twice")));
         }
-        requested.push(Requested { name, unit, quantity });
+        requested.push(Requested {
+            name,
+            unit,
+            quantity,
+        });
     }
     Ok(requested)
 }
 
 /// Returns the required `LicenseConsumptionToken` of a CheckInLicense or
 /// ExtendLicenseConsumption request, and its `DryRun` when `extra` allows that member.
-pub(crate) fn parse_consumption_request(request: &Value, extra: &[&str]) -> SchemaResult<(String, bool)> {
+pub(crate) fn parse_consumption_request(
+    request: &Value,
+    extra: &[&str],
+) -> SchemaResult<(String, bool)> {
     let top = Members::of(request, "")?;
     let mut known = vec!["LicenseConsumptionToken"];
     known.extend_from_slice(extra);
@@ -374,7 +425,11 @@ pub(crate) fn parse_consumption_request(request: &Value, extra: &[&str]) -> Sche
     if extra.contains(&"Beneficiary") {
         top.opt_str("Beneficiary")?;
     }
-    let dry_run = if extra.contains(&"DryRun") { top.opt_bool("DryRun")?.unwrap_or(false) } else { false };
+    let dry_run = if extra.contains(&"DryRun") {
+        top.opt_bool("DryRun")?.unwrap_or(false)
+    } else {
+        false
+    };
     Ok((top.str("LicenseConsumptionToken")?.to_owned(), dry_run))
 }
 

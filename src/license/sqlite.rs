@@ -64,11 +64,19 @@ CREATE TABLE IF NOT EXISTS client_tokens (
 ";
 
 fn store_error(context: &str, error: rusqlite::Error) -> crate::Error {
-    err(ErrorKind::Store, format!("SQLite store failed to {context}: {error}"))
+    err(
+        ErrorKind::Store,
+        format!("SQLite store failed to {context}: {error}"),
+    )
 }
 
 fn corrupt(what: &str) -> crate::Error {
-    err(ErrorKind::Store, format!("SQLite store holds an unreadable {what}; the file was changed outside libcheckout"))
+    err(
+        ErrorKind::Store,
+        format!(
+            "SQLite store holds an unreadable {what}; the file was changed outside libcheckout"
+        ),
+    )
 }
 
 /// A SQLite store shared by the threads of this process through one connection.
@@ -80,7 +88,11 @@ pub(crate) struct SqliteStore {
 impl SqliteStore {
     /// Opens or creates the store at `location` (a file path or `:memory:`). The file is
     /// created when missing, its folder is not. `account_id` applies only to a new store.
-    pub(crate) fn open(location: &str, account_id: Option<&str>, synchronous: Synchronous) -> Result<SqliteStore> {
+    pub(crate) fn open(
+        location: &str,
+        account_id: Option<&str>,
+        synchronous: Synchronous,
+    ) -> Result<SqliteStore> {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -90,7 +102,9 @@ impl SqliteStore {
                 format!("could not open SQLite store {location:?}: {e}; the folder must exist and be writable"),
             )
         })?;
-        connection.busy_timeout(BUSY_TIMEOUT).map_err(|e| store_error("set the busy timeout", e))?;
+        connection
+            .busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| store_error("set the busy timeout", e))?;
         if location != ":memory:" {
             connection
                 .pragma_update(None, "journal_mode", "WAL")
@@ -100,17 +114,26 @@ impl SqliteStore {
             Synchronous::Normal => "NORMAL",
             Synchronous::Full => "FULL",
         };
-        connection.pragma_update(None, "synchronous", sync_mode).map_err(|e| store_error("set synchronous", e))?;
-        connection.pragma_update(None, "foreign_keys", "ON").map_err(|e| store_error("enable foreign keys", e))?;
+        connection
+            .pragma_update(None, "synchronous", sync_mode)
+            .map_err(|e| store_error("set synchronous", e))?;
+        connection
+            .pragma_update(None, "foreign_keys", "ON")
+            .map_err(|e| store_error("enable foreign keys", e))?;
 
         let account_id = initialize(&mut connection, account_id)?;
-        Ok(SqliteStore { connection: Mutex::new(connection), account_id })
+        Ok(SqliteStore {
+            connection: Mutex::new(connection),
+            account_id,
+        })
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
         // A panic while the lock was held rolled its transaction back when the transaction
         // was dropped, so the connection is consistent and may be used again.
-        self.connection.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.connection
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn run(
@@ -133,26 +156,33 @@ fn initialize(connection: &mut Connection, requested: Option<&str>) -> Result<St
     let transaction = connection
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(|e| store_error("begin a transaction", e))?;
-    transaction.execute_batch(SCHEMA).map_err(|e| store_error("create its tables", e))?;
+    transaction
+        .execute_batch(SCHEMA)
+        .map_err(|e| store_error("create its tables", e))?;
     let stored: Option<String> = transaction
-        .query_row("SELECT value FROM meta WHERE name = 'account_id'", [], |row| row.get(0))
+        .query_row(
+            "SELECT value FROM meta WHERE name = 'account_id'",
+            [],
+            |row| row.get(0),
+        )
         .optional()
         .map_err(|e| store_error("read the account id", e))?;
     let account_id = match (stored, requested) {
-        (Some(stored), Some(requested)) if stored != requested => {
-            return Err(err(
-                ErrorKind::Validation,
-                format!(
-                    "ValidationException: this store was created with AccountId {stored}; it cannot \
+        (Some(stored), Some(requested)) if stored != requested => return Err(err(
+            ErrorKind::Validation,
+            format!(
+                "ValidationException: this store was created with AccountId {stored}; it cannot \
                      change to {requested} (omit accountId or open another store)"
-                ),
-            ))
-        }
+            ),
+        )),
         (Some(stored), _) => stored,
         (None, requested) => {
             let account_id = requested.unwrap_or(super::DEFAULT_ACCOUNT_ID).to_owned();
             transaction
-                .execute("INSERT INTO meta (name, value) VALUES ('account_id', ?1)", [&account_id])
+                .execute(
+                    "INSERT INTO meta (name, value) VALUES ('account_id', ?1)",
+                    [&account_id],
+                )
                 .map_err(|e| store_error("record the account id", e))?;
             account_id
         }
@@ -192,7 +222,8 @@ fn decode_consumption(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Consumption,
     let algorithm = Algorithm::from_name(&algorithm).ok();
     let metadata: Option<Vec<(String, String)>> = serde_json::from_str(&metadata).ok();
     let entitlements: Option<Vec<Granted>> = serde_json::from_str(&entitlements).ok();
-    let valid = kind.is_some() && algorithm.is_some() && metadata.is_some() && entitlements.is_some();
+    let valid =
+        kind.is_some() && algorithm.is_some() && metadata.is_some() && entitlements.is_some();
     let consumption = Consumption {
         token: row.get("token")?,
         license_arn: row.get("license_arn")?,
@@ -225,7 +256,11 @@ impl Transaction for SqliteTransaction<'_> {
     fn license(&mut self, arn: &str) -> Result<Option<License>> {
         let document: Option<String> = self
             .tx
-            .query_row("SELECT document FROM licenses WHERE arn = ?1", [arn], |row| row.get(0))
+            .query_row(
+                "SELECT document FROM licenses WHERE arn = ?1",
+                [arn],
+                |row| row.get(0),
+            )
             .optional()
             .map_err(|e| store_error("read a license", e))?;
         document.as_deref().map(decode_license).transpose()
@@ -234,7 +269,9 @@ impl Transaction for SqliteTransaction<'_> {
     fn licenses_by_sku(&mut self, sku: &str, key_fingerprint: &str) -> Result<Vec<License>> {
         let mut statement = self
             .tx
-            .prepare_cached("SELECT document FROM licenses WHERE product_sku = ?1 AND key_fingerprint = ?2")
+            .prepare_cached(
+                "SELECT document FROM licenses WHERE product_sku = ?1 AND key_fingerprint = ?2",
+            )
             .map_err(|e| store_error("find licenses", e))?;
         let documents = statement
             .query_map([sku, key_fingerprint], |row| row.get::<_, String>(0))
@@ -265,7 +302,13 @@ impl Transaction for SqliteTransaction<'_> {
             .map_err(|e| store_error("sum the usage", e))?;
         let rows = statement
             .query_map(params![arn, now], |row| {
-                Ok((row.get::<_, String>(0)?, Usage { consumed: row.get(1)?, overage: row.get(2)? }))
+                Ok((
+                    row.get::<_, String>(0)?,
+                    Usage {
+                        consumed: row.get(1)?,
+                        overage: row.get(2)?,
+                    },
+                ))
             })
             .and_then(|rows| rows.collect::<rusqlite::Result<HashMap<String, Usage>>>())
             .map_err(|e| store_error("sum the usage", e))?;
@@ -301,13 +344,21 @@ impl Transaction for SqliteTransaction<'_> {
             .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
             .map_err(|e| store_error("list consumptions", e))?;
         rows.into_iter()
-            .map(|(consumption, valid)| if valid { Ok(consumption) } else { Err(corrupt("consumption")) })
+            .map(|(consumption, valid)| {
+                if valid {
+                    Ok(consumption)
+                } else {
+                    Err(corrupt("consumption"))
+                }
+            })
             .collect()
     }
 
     fn insert_consumption(&mut self, consumption: &Consumption) -> Result<()> {
-        let metadata = serde_json::to_string(&consumption.metadata).map_err(|_| corrupt("consumption"))?;
-        let entitlements = serde_json::to_string(&consumption.entitlements).map_err(|_| corrupt("consumption"))?;
+        let metadata =
+            serde_json::to_string(&consumption.metadata).map_err(|_| corrupt("consumption"))?;
+        let entitlements =
+            serde_json::to_string(&consumption.entitlements).map_err(|_| corrupt("consumption"))?;
         self.tx
             .execute(
                 &format!("INSERT INTO consumptions ({CONSUMPTION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
@@ -332,7 +383,14 @@ impl Transaction for SqliteTransaction<'_> {
                 .execute(
                     "INSERT INTO holdings (token, license_arn, name, quantity, overage, held_until)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![consumption.token, consumption.license_arn, granted.name, granted.quantity, granted.overage, until],
+                    params![
+                        consumption.token,
+                        consumption.license_arn,
+                        granted.name,
+                        granted.quantity,
+                        granted.overage,
+                        until
+                    ],
                 )
                 .map_err(|e| store_error("insert a holding", e))?;
         }

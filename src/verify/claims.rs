@@ -52,13 +52,19 @@ pub(super) fn check(payload: &[u8], now: i64, options: &VerifyOptions) -> Result
     if claims.issued_at > now.saturating_add(leeway) {
         return Err(err(
             ErrorKind::TokenNotYetValid,
-            format!("token issuedAt {} lies in the future", claims.all["issuedAt"]),
+            format!(
+                "token issuedAt {} lies in the future",
+                claims.all["issuedAt"]
+            ),
         ));
     }
     if now >= claims.expiration.saturating_add(leeway) {
         return Err(err(
             ErrorKind::TokenExpired,
-            format!("token expired at {}; check out again", claims.all["expiration"]),
+            format!(
+                "token expired at {}; check out again",
+                claims.all["expiration"]
+            ),
         ));
     }
     if let Some(expected) = &options.node_id {
@@ -99,7 +105,9 @@ fn parse(payload: &[u8]) -> Result<Claims> {
     };
     let time = |name: &str| -> Result<i64> {
         parse_token_time(&text(name)?).ok_or_else(|| {
-            malformed(format!("token claim {name:?} is not a time of the form YYYY-MM-DDThh:mm:ss"))
+            malformed(format!(
+                "token claim {name:?} is not a time of the form YYYY-MM-DDThh:mm:ss"
+            ))
         })
     };
 
@@ -121,7 +129,11 @@ fn parse(payload: &[u8]) -> Result<Claims> {
     let checkout_metadata = match all.get("checkoutMetadata") {
         None => None,
         Some(Value::Object(map)) => Some(map.clone()),
-        Some(_) => return Err(malformed("token claim \"checkoutMetadata\" is not an object")),
+        Some(_) => {
+            return Err(malformed(
+                "token claim \"checkoutMetadata\" is not an object",
+            ))
+        }
     };
 
     Ok(Claims {
@@ -137,7 +149,12 @@ fn parse(payload: &[u8]) -> Result<Claims> {
 }
 
 /// Checks that a registered JWT claim, when present, is the NumericDate of its AWS twin.
-fn check_numeric_date(all: &Map<String, Value>, name: &str, twin: &str, expected: i64) -> Result<()> {
+fn check_numeric_date(
+    all: &Map<String, Value>,
+    name: &str,
+    twin: &str,
+    expected: i64,
+) -> Result<()> {
     match all.get(name) {
         None => Ok(()),
         Some(value) if value.as_i64() == Some(expected) => Ok(()),
@@ -149,12 +166,16 @@ fn check_numeric_date(all: &Map<String, Value>, name: &str, twin: &str, expected
 
 fn parse_entitlements(value: Option<&Value>) -> Result<Vec<EntitlementClaim>> {
     let Some(Value::Array(items)) = value else {
-        return Err(malformed("token claim \"entitlementsAllowed\" is missing or not an array"));
+        return Err(malformed(
+            "token claim \"entitlementsAllowed\" is missing or not an array",
+        ));
     };
     let mut entitlements = Vec::with_capacity(items.len());
     for (index, item) in items.iter().enumerate() {
         let Value::Object(members) = item else {
-            return Err(malformed(format!("token entitlementsAllowed[{index}] is not an object")));
+            return Err(malformed(format!(
+                "token entitlementsAllowed[{index}] is not an object"
+            )));
         };
         let text = |name: &str| match members.get(name) {
             Some(Value::String(s)) => Ok(s.clone()),
@@ -162,7 +183,11 @@ fn parse_entitlements(value: Option<&Value>) -> Result<Vec<EntitlementClaim>> {
                 "token entitlementsAllowed[{index}].{name} is missing or not a string"
             ))),
         };
-        entitlements.push(EntitlementClaim { name: text("name")?, unit: text("unit")?, value: text("value")? });
+        entitlements.push(EntitlementClaim {
+            name: text("name")?,
+            unit: text("unit")?,
+            value: text("value")?,
+        });
     }
     Ok(entitlements)
 }
@@ -170,11 +195,20 @@ fn parse_entitlements(value: Option<&Value>) -> Result<Vec<EntitlementClaim>> {
 fn check_required(granted: &[EntitlementClaim], required: &RequiredEntitlement) -> Result<()> {
     let missing = |detail: String| err(ErrorKind::EntitlementMissing, detail);
     let Some(found) = granted.iter().find(|e| e.name == required.name) else {
-        return Err(missing(format!("token does not grant entitlement {:?}", required.name)));
+        return Err(missing(format!(
+            "token does not grant entitlement {:?}",
+            required.name
+        )));
     };
-    let Some(wanted) = &required.value else { return Ok(()) };
+    let Some(wanted) = &required.value else {
+        return Ok(());
+    };
 
-    let enough = match (found.unit != "None", parse_quantity(&found.value), parse_quantity(wanted)) {
+    let enough = match (
+        found.unit != "None",
+        parse_quantity(&found.value),
+        parse_quantity(wanted),
+    ) {
         (true, Some(have), Some(need)) => have >= need,
         _ => found.value == *wanted,
     };
@@ -190,9 +224,8 @@ fn check_required(granted: &[EntitlementClaim], required: &RequiredEntitlement) 
 
 /// Parses a quantity: a decimal integer from 1 to 2^63-1 without sign, space or leading zero.
 pub(crate) fn parse_quantity(text: &str) -> Option<i64> {
-    let canonical = !text.is_empty()
-        && text.bytes().all(|b| b.is_ascii_digit())
-        && !text.starts_with('0');
+    let canonical =
+        !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) && !text.starts_with('0');
     if !canonical {
         return None;
     }

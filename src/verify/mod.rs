@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-pub use claims::{Claims, EntitlementClaim};
 pub(crate) use claims::parse_quantity;
+pub use claims::{Claims, EntitlementClaim};
 pub use options::{Profile, RequiredEntitlement, VerifyOptions};
 
 use crate::alg::Algorithm;
@@ -41,19 +41,26 @@ pub struct Verifier {
 
 impl std::fmt::Debug for Verifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Verifier").field("keys", &self.keys).finish_non_exhaustive()
+        f.debug_struct("Verifier")
+            .field("keys", &self.keys)
+            .finish_non_exhaustive()
     }
 }
 
 impl Verifier {
     /// Creates a verifier that trusts `keys` and reads the system clock.
     pub fn new(keys: PublicKeySet) -> Verifier {
-        Verifier { keys, clock: Arc::new(SystemClock) }
+        Verifier {
+            keys,
+            clock: Arc::new(SystemClock),
+        }
     }
 
     /// Loads a verifier from one public key in PEM or DER; it ignores the token's `kid`.
     pub fn from_pem(input: &[u8]) -> Result<Verifier> {
-        Ok(Verifier::new(PublicKeySet::single(PublicKey::from_pem_or_der(input)?)))
+        Ok(Verifier::new(PublicKeySet::single(
+            PublicKey::from_pem_or_der(input)?,
+        )))
     }
 
     /// Loads a verifier from a JWKS or a single JWK.
@@ -95,7 +102,11 @@ impl Verifier {
                 Some(claims::check(&decoded.payload, now, options)?)
             }
         };
-        Ok(VerifiedToken { header: decoded.header, payload: decoded.payload, claims })
+        Ok(VerifiedToken {
+            header: decoded.header,
+            payload: decoded.payload,
+            claims,
+        })
     }
 
     fn check_algorithm(&self, name: &str, options: &VerifyOptions) -> Result<Algorithm> {
@@ -104,7 +115,10 @@ impl Verifier {
             let allowed: Vec<&str> = options.algorithms.iter().map(|a| a.name()).collect();
             return Err(err(
                 ErrorKind::UnsupportedSignatureMethod,
-                format!("token algorithm {name} is not in the allowed list [{}]", allowed.join(", ")),
+                format!(
+                    "token algorithm {name} is not in the allowed list [{}]",
+                    allowed.join(", ")
+                ),
             ));
         }
         Ok(algorithm)
@@ -125,6 +139,9 @@ impl Verifier {
         if candidates.any(|key| key.verify(algorithm, decoded.signing_input, &decoded.signature)) {
             return Ok(());
         }
-        Err(err(ErrorKind::SignatureInvalid, "token signature does not verify with the trusted key"))
+        Err(err(
+            ErrorKind::SignatureInvalid,
+            "token signature does not verify with the trusted key",
+        ))
     }
 }

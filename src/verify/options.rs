@@ -72,8 +72,8 @@ impl VerifyOptions {
     /// Parses the options JSON: every member optional, an unknown member an error, so that a
     /// misspelt option never silently weakens a check.
     pub fn from_json(input: &[u8]) -> Result<VerifyOptions> {
-        let document =
-            parse_strict(input).map_err(|e| bad_option(format!("verify options are invalid: {e}")))?;
+        let document = parse_strict(input)
+            .map_err(|e| bad_option(format!("verify options are invalid: {e}")))?;
         let Value::Object(members) = document else {
             return Err(bad_option("verify options must be a JSON object"));
         };
@@ -84,20 +84,20 @@ impl VerifyOptions {
                 "profile" => options.profile = parse_profile(value)?,
                 "now" => options.now = Some(parse_now(value)?),
                 "leewaySeconds" => {
-                    options.leeway_seconds = parse_integer(value, name, 0, u64::from(MAX_LEEWAY_SECONDS))? as u32
+                    options.leeway_seconds =
+                        parse_integer(value, name, 0, u64::from(MAX_LEEWAY_SECONDS))? as u32
                 }
                 "nodeId" => options.node_id = Some(parse_string(value, name)?.to_owned()),
                 "algorithms" => options.algorithms = parse_algorithms(value)?,
                 "requireEntitlements" => options.require_entitlements = parse_required(value)?,
                 "maxTokenBytes" => {
-                    options.max_token_bytes = parse_integer(value, name, 1, u32::MAX.into())? as usize
+                    options.max_token_bytes =
+                        parse_integer(value, name, 1, u32::MAX.into())? as usize
                 }
-                other => {
-                    return Err(bad_option(format!(
-                        "unknown verify option {other:?}; known options: profile, now, leewaySeconds, \
+                other => return Err(bad_option(format!(
+                    "unknown verify option {other:?}; known options: profile, now, leewaySeconds, \
                          nodeId, algorithms, requireEntitlements, maxTokenBytes"
-                    )))
-                }
+                ))),
             }
         }
         Ok(options)
@@ -106,7 +106,10 @@ impl VerifyOptions {
 
 fn parse_string<'a>(value: &'a Value, name: &str) -> Result<&'a str> {
     value.as_str().ok_or_else(|| {
-        bad_option(format!("verify option {name:?} must be a string, found {}", type_name(value)))
+        bad_option(format!(
+            "verify option {name:?} must be a string, found {}",
+            type_name(value)
+        ))
     })
 }
 
@@ -143,25 +146,39 @@ fn parse_now(value: &Value) -> Result<i64> {
 
 fn parse_algorithms(value: &Value) -> Result<Vec<Algorithm>> {
     let Value::Array(items) = value else {
-        return Err(bad_option("verify option \"algorithms\" must be an array of names"));
+        return Err(bad_option(
+            "verify option \"algorithms\" must be an array of names",
+        ));
     };
     if items.is_empty() {
-        return Err(bad_option("verify option \"algorithms\" is empty, so no token could verify"));
+        return Err(bad_option(
+            "verify option \"algorithms\" is empty, so no token could verify",
+        ));
     }
-    items.iter().map(|item| Algorithm::from_name(parse_string(item, "algorithms")?)).collect()
+    items
+        .iter()
+        .map(|item| Algorithm::from_name(parse_string(item, "algorithms")?))
+        .collect()
 }
 
 fn parse_required(value: &Value) -> Result<Vec<RequiredEntitlement>> {
     let Value::Array(items) = value else {
-        return Err(bad_option("verify option \"requireEntitlements\" must be an array"));
+        return Err(bad_option(
+            "verify option \"requireEntitlements\" must be an array",
+        ));
     };
     let mut required = Vec::with_capacity(items.len());
     for (index, item) in items.iter().enumerate() {
         let path = format!("requireEntitlements[{index}]");
         let Value::Object(members) = item else {
-            return Err(bad_option(format!("verify option {path} must be an object")));
+            return Err(bad_option(format!(
+                "verify option {path} must be an object"
+            )));
         };
-        if let Some(other) = members.keys().find(|name| *name != "name" && *name != "value") {
+        if let Some(other) = members
+            .keys()
+            .find(|name| *name != "name" && *name != "value")
+        {
             return Err(bad_option(format!(
                 "verify option {path} has unknown member {other:?}; use \"name\" and \"value\""
             )));
@@ -169,7 +186,10 @@ fn parse_required(value: &Value) -> Result<Vec<RequiredEntitlement>> {
         let name = members
             .get("name")
             .ok_or_else(|| bad_option(format!("verify option {path} has no \"name\"")))?;
-        let value = members.get("value").map(|v| parse_string(v, &format!("{path}.value"))).transpose()?;
+        let value = members
+            .get("value")
+            .map(|v| parse_string(v, &format!("{path}.value")))
+            .transpose()?;
         required.push(RequiredEntitlement {
             name: parse_string(name, &format!("{path}.name"))?.to_owned(),
             value: value.map(str::to_owned),
@@ -203,14 +223,38 @@ mod tests {
     #[test]
     fn from_json_rejects_unknown_and_mistyped() {
         let cases: [(&[u8], ErrorKind, &str); 8] = [
-            (br#"{"nodeID":"x"}"#, ErrorKind::InvalidArgument, "unknown verify option \"nodeID\""),
-            (br#"{"leewaySeconds":86401}"#, ErrorKind::InvalidArgument, "from 0 to 86400"),
+            (
+                br#"{"nodeID":"x"}"#,
+                ErrorKind::InvalidArgument,
+                "unknown verify option \"nodeID\"",
+            ),
+            (
+                br#"{"leewaySeconds":86401}"#,
+                ErrorKind::InvalidArgument,
+                "from 0 to 86400",
+            ),
             (br#"{"now":-1}"#, ErrorKind::InvalidArgument, "\"now\""),
-            (br#"{"now":"yesterday"}"#, ErrorKind::InvalidArgument, "\"now\" is \"yesterday\""),
-            (br#"{"algorithms":["RS256"]}"#, ErrorKind::UnsupportedSignatureMethod, "\"RS256\""),
+            (
+                br#"{"now":"yesterday"}"#,
+                ErrorKind::InvalidArgument,
+                "\"now\" is \"yesterday\"",
+            ),
+            (
+                br#"{"algorithms":["RS256"]}"#,
+                ErrorKind::UnsupportedSignatureMethod,
+                "\"RS256\"",
+            ),
             (br#"{"algorithms":[]}"#, ErrorKind::InvalidArgument, "empty"),
-            (br#"{"profile":"jwt"}"#, ErrorKind::InvalidArgument, "\"jwt\""),
-            (br#"{"maxTokenBytes":0}"#, ErrorKind::InvalidArgument, "maxTokenBytes"),
+            (
+                br#"{"profile":"jwt"}"#,
+                ErrorKind::InvalidArgument,
+                "\"jwt\"",
+            ),
+            (
+                br#"{"maxTokenBytes":0}"#,
+                ErrorKind::InvalidArgument,
+                "maxTokenBytes",
+            ),
         ];
         for (input, kind, text) in cases {
             let error = VerifyOptions::from_json(input).unwrap_err();
