@@ -11,7 +11,8 @@ fn main() -> Result<(), checkout::Error> {
     let signer = Signer::generate(2048, None)?;
     let store = Store::open(":memory:")?;
     let mut license: serde_json::Value =
-        serde_json::from_str(include_str!("../licenses/enterprise.json")).expect("the sample license is JSON");
+        serde_json::from_str(include_str!("../licenses/enterprise.json"))
+            .expect("the sample license is JSON");
     license["Issuer"]["SignKey"] = json!(signer.kid());
     let created = store.create_license(license.to_string().as_bytes())?;
 
@@ -23,15 +24,23 @@ fn main() -> Result<(), checkout::Error> {
         "ClientToken": "example-borrow-1"
     });
     let response = store.checkout(&signer, borrow.to_string().as_bytes())?;
-    let token = response["SignedToken"].as_str().expect("a checkout returns SignedToken");
+    let token = response["SignedToken"]
+        .as_str()
+        .expect("a checkout returns SignedToken");
 
     // The product's side: only the public key and the token.
     let verifier = Verifier::from_pem(signer.public_key().to_spki_pem()?.as_bytes())?;
-    let options = VerifyOptions { node_id: Some("100.20.15.10".into()), ..VerifyOptions::default() };
+    let options = VerifyOptions {
+        node_id: Some("100.20.15.10".into()),
+        ..VerifyOptions::default()
+    };
     let verified = verifier.verify(token.as_bytes(), &options)?;
     let claims = verified.claims.expect("the license profile returns claims");
     for entitlement in &claims.entitlements {
-        println!("{} = {} {}", entitlement.name, entitlement.value, entitlement.unit);
+        println!(
+            "{} = {} {}",
+            entitlement.name, entitlement.value, entitlement.unit
+        );
     }
     println!("valid until {}", claims.all["expiration"]);
     Ok(())
