@@ -354,9 +354,9 @@ lm_status lm_verifier_from_pem(const uint8_t *pem,
 // - `jwks`, `jwks_len`: the JSON, borrowed for the call.
 // - `out`: receives a new handle, freed with `lm_verifier_free`; NULL on failure.
 //
-// Returns `LM_STATUS_OK`, `LM_STATUS_INVALID_ARGUMENT` (NULL `out`, `(NULL, n > 0)`) or
-// `LM_STATUS_KEY_INVALID` (invalid JSON, a key outside the policy, a private key, a
-// duplicate `kid`, or no usable key).
+// Returns `LM_STATUS_OK`, `LM_STATUS_INVALID_ARGUMENT` (NULL `out`, `(NULL, n > 0)`, input
+// that is not UTF-8 JSON) or `LM_STATUS_KEY_INVALID` (a key outside the policy, a private
+// key, a duplicate `kid`, or no usable key).
 LM_MUST_USE
 lm_status lm_verifier_from_jwks(const uint8_t *jwks,
                                 size_t jwks_len,

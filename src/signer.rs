@@ -36,18 +36,19 @@ impl Signer {
     /// Creates a signer from a private key. `algorithm` is the default for tokens and
     /// defaults to PS256, the algorithm a vendor's key must support in AWS.
     pub fn new(key: PrivateKey, algorithm: Option<Algorithm>) -> Result<Signer> {
-        let algorithm =
-            match (algorithm, key.public_key().restricted_to()) {
-                (Some(chosen), Some(only)) if chosen != only => return Err(err(
+        let algorithm = match (algorithm, key.public_key().restricted_to()) {
+            (Some(chosen), Some(only)) if chosen != only => {
+                return Err(err(
                     ErrorKind::UnsupportedSignatureMethod,
                     format!(
                         "this id-RSASSA-PSS key is restricted to {only}; {chosen} was requested"
                     ),
-                )),
-                (Some(chosen), _) => chosen,
-                (None, Some(only)) => only,
-                (None, None) => Algorithm::PS256,
-            };
+                ))
+            }
+            (Some(chosen), _) => chosen,
+            (None, Some(only)) => only,
+            (None, None) => Algorithm::PS256,
+        };
         Ok(Signer {
             source: KeySource::InMemory(key),
             algorithm,

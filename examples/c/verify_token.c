@@ -9,11 +9,12 @@
  */
 #include <checkout.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Reads a whole file into a NUL-terminated buffer; returns NULL on failure. */
+/* Reads a whole file into a NUL-terminated buffer, or returns NULL with errno set. */
 static char *read_file(const char *path, size_t *length) {
   FILE *file = fopen(path, "rb");
   char *data = NULL;
@@ -36,7 +37,7 @@ static char *read_file(const char *path, size_t *length) {
   return data;
 }
 
-/* Writes {"nodeId":"..."} with the node id escaped as a JSON string; returns NULL on failure. */
+/* Builds the options {"nodeId":"..."} with the node id escaped as a JSON string. */
 static char *node_options(const char *node_id) {
   size_t capacity = strlen(node_id) * 6 + 16;
   char *options = malloc(capacity);
@@ -176,9 +177,13 @@ int main(int argc, char **argv) {
   }
 
   pem = read_file(argv[1], &pem_length);
+  if (pem == NULL) {
+    fprintf(stderr, "verify_token: cannot read %s: %s\n", argv[1], strerror(errno));
+    goto done;
+  }
   token = read_file(argv[2], &token_length);
-  if (pem == NULL || token == NULL) {
-    fprintf(stderr, "verify_token: cannot read %s\n", pem == NULL ? argv[1] : argv[2]);
+  if (token == NULL) {
+    fprintf(stderr, "verify_token: cannot read %s: %s\n", argv[2], strerror(errno));
     goto done;
   }
 

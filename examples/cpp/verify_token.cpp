@@ -91,7 +91,7 @@ class JsonCursor {
   }
 
   std::size_t skip_space(std::size_t at) const {
-    while (at < text_.size() && std::string_view(" \t\r\n").find(text_[at]) != std::string_view::npos) {
+    while (at < text_.size() && is_one_of(text_[at], " \t\r\n")) {
       at++;
     }
     return at;
@@ -125,7 +125,7 @@ class JsonCursor {
       } else if (c == ',' || c == ':') {
         at++;
       } else {
-        while (at < text_.size() && std::string_view(",:}] \t\r\n").find(text_[at]) == std::string_view::npos) {
+        while (at < text_.size() && !is_one_of(text_[at], ",:}] \t\r\n")) {
           at++;
         }
       }
@@ -136,6 +136,10 @@ class JsonCursor {
   std::string_view text() const { return text_; }
 
  private:
+  static bool is_one_of(char c, std::string_view set) {
+    return set.find(c) != std::string_view::npos;
+  }
+
   std::string_view text_;
 };
 

@@ -47,9 +47,9 @@ pub unsafe extern "C" fn lm_verifier_from_pem(
 /// - `jwks`, `jwks_len`: the JSON, borrowed for the call.
 /// - `out`: receives a new handle, freed with `lm_verifier_free`; NULL on failure.
 ///
-/// Returns `LM_STATUS_OK`, `LM_STATUS_INVALID_ARGUMENT` (NULL `out`, `(NULL, n > 0)`) or
-/// `LM_STATUS_KEY_INVALID` (invalid JSON, a key outside the policy, a private key, a
-/// duplicate `kid`, or no usable key).
+/// Returns `LM_STATUS_OK`, `LM_STATUS_INVALID_ARGUMENT` (NULL `out`, `(NULL, n > 0)`, input
+/// that is not UTF-8 JSON) or `LM_STATUS_KEY_INVALID` (a key outside the policy, a private
+/// key, a duplicate `kid`, or no usable key).
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn lm_verifier_from_jwks(

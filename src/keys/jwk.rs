@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 use super::{invalid, PublicKey};
 use crate::alg::Algorithm;
 use crate::b64;
-use crate::error::Result;
+use crate::error::{ErrorKind, Result};
 use crate::json::parse_strict;
 
 /// Members that only private JWKs carry (RFC 7518 §6.3.2).
@@ -46,11 +46,15 @@ impl PublicKeySet {
 
     /// Loads a JWKS (`{"keys": [...]}`) or a single JWK object as a set of one.
     ///
+    /// Input that is not UTF-8 JSON is [`ErrorKind::InvalidArgument`].
+    /// Input that is not UTF-8 JSON is [`ErrorKind::InvalidArgument`](crate::ErrorKind).
     /// Keys that are not RSA, whose `use` is present and is not `sig`, or whose `alg` is not
     /// a PS algorithm are skipped. The load fails whole on a key outside the policy, a
     /// private key, a duplicate id, or when no key remains.
     pub fn from_jwks(input: &[u8]) -> Result<PublicKeySet> {
-        let document = parse_strict(input).map_err(|e| invalid(format!("JWKS is invalid: {e}")))?;
+        let document = parse_strict(input).map_err(|e| {
+            crate::error::err(ErrorKind::InvalidArgument, format!("JWKS is invalid: {e}"))
+        })?;
         let Value::Object(top) = &document else {
             return Err(invalid(
                 "JWKS must be a JSON object with a \"keys\" array, or one JWK object",

@@ -168,13 +168,15 @@ fn initialize(connection: &mut Connection, requested: Option<&str>) -> Result<St
         .optional()
         .map_err(|e| store_error("read the account id", e))?;
     let account_id = match (stored, requested) {
-        (Some(stored), Some(requested)) if stored != requested => return Err(err(
-            ErrorKind::Validation,
-            format!(
+        (Some(stored), Some(requested)) if stored != requested => {
+            return Err(err(
+                ErrorKind::Validation,
+                format!(
                 "ValidationException: this store was created with AccountId {stored}; it cannot \
                      change to {requested} (omit accountId or open another store)"
             ),
-        )),
+            ))
+        }
         (Some(stored), _) => stored,
         (None, requested) => {
             let account_id = requested.unwrap_or(super::DEFAULT_ACCOUNT_ID).to_owned();

@@ -94,10 +94,12 @@ impl VerifyOptions {
                     options.max_token_bytes =
                         parse_integer(value, name, 1, u32::MAX.into())? as usize
                 }
-                other => return Err(bad_option(format!(
+                other => {
+                    return Err(bad_option(format!(
                     "unknown verify option {other:?}; known options: profile, now, leewaySeconds, \
                          nodeId, algorithms, requireEntitlements, maxTokenBytes"
-                ))),
+                )))
+                }
             }
         }
         Ok(options)

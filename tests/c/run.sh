@@ -58,7 +58,7 @@ step "abi_test against libcheckout.a with AddressSanitizer and UndefinedBehavior
 gcc "${warnings[@]}" -std=c11 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
   -fno-omit-frame-pointer -Iinclude tests/c/abi_test.c -o "$work/abi_test_asan" \
   "$lib/libcheckout.a" -lpthread -ldl -lm
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   run_abi_test "$work/abi_test_asan" examples/licenses/enterprise.json
 
 step "build the examples"
@@ -76,12 +76,15 @@ base64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
 issued=$(date -u +%s)
 expires=$((issued + 3600))
 header='{"alg":"PS384","typ":"JWT"}'
-payload=$(printf '{"entitlementsAllowed":[%s,%s],"expiration":"%s","issuedAt":"%s",%s,%s,"nodeId":"100.20.15.10","iat":%d,"exp":%d}' \
+arn=arn:aws:license-manager::123456789012:license:l-0123456789abcdef0123456789abcdef
+payload_format='{"entitlementsAllowed":[%s,%s],"expiration":"%s","issuedAt":"%s",'
+payload_format+='"licenseArn":"%s","licenseConsumptionToken":"%s","nodeId":"%s","iat":%d,"exp":%d}'
+# shellcheck disable=SC2059 # the format is built above
+payload=$(printf "$payload_format" \
   '{"name":"EntitlementCount","unit":"Count","value":"1"}' \
   '{"name":"EnterpriseTier","unit":"None","value":"Enterprise"}' \
   "$(date -u -d "@$expires" +%Y-%m-%dT%H:%M:%S)" "$(date -u -d "@$issued" +%Y-%m-%dT%H:%M:%S)" \
-  '"licenseArn":"arn:aws:license-manager::123456789012:license:l-0123456789abcdef0123456789abcdef"' \
-  '"licenseConsumptionToken":"306eb19afd354ba79c3687b9b0123456"' "$issued" "$expires")
+  "$arn" 306eb19afd354ba79c3687b9b0123456 100.20.15.10 "$issued" "$expires")
 signing_input="$(printf '%s' "$header" | base64url).$(printf '%s' "$payload" | base64url)"
 signature=$(printf '%s' "$signing_input" | openssl dgst -sha384 -sign "$work/issuer.key" \
   -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:48 -sigopt rsa_mgf1_md:sha384 | base64url)
@@ -108,9 +111,12 @@ for example in verify_token_c verify_token_cpp; do
     fail "$example did not list both entitlements"
 
   step "$example rejects a wrong node, a tampered token and a private key"
-  expect_rejection LM_STATUS_NODE_MISMATCH "${runner[@]}" "$work/issuer.pub" "$work/token.jwt" 10.0.0.1
-  expect_rejection LM_STATUS_SIGNATURE_INVALID "${runner[@]}" "$work/issuer.pub" "$work/tampered.jwt"
-  expect_rejection LM_STATUS_KEY_INVALID "${runner[@]}" "$work/issuer.key" "$work/token.jwt"
+  expect_rejection LM_STATUS_NODE_MISMATCH \
+    "${runner[@]}" "$work/issuer.pub" "$work/token.jwt" 10.0.0.1
+  expect_rejection LM_STATUS_SIGNATURE_INVALID \
+    "${runner[@]}" "$work/issuer.pub" "$work/tampered.jwt"
+  expect_rejection LM_STATUS_KEY_INVALID \
+    "${runner[@]}" "$work/issuer.key" "$work/token.jwt"
 done
 
 step "all C tests and examples passed"
