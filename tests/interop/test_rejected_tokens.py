@@ -2,7 +2,8 @@
 
 lm_verify accepts only PS256, PS384 and PS512 with a salt exactly as long as
 the hash, so RS256, HS256 and `none` tokens, and PSS signatures with any other
-salt length, must fail with a specific status.
+salt length, must fail with a specific status. Headers that carry their own
+key or a `crit` member are rejected too.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 
 from checkout_abi import Library, LmError
 from foreign_keys import ForeignKey
-from jose_util import PSS_ALGORITHMS, sign_compact_by_hand, split_compact
+from jose_util import PSS_ALGORITHMS, public_jwk, sign_compact_by_hand, split_compact
 
 CLAIMS = {"document": "release-manifest", "version": 3}
 DOCUMENT = b'{"document":"release-manifest","version":3}'
@@ -83,3 +84,23 @@ def test_pss_salt_of_hash_length_accepted(library: Library, cryptography_key: Fo
 
     with library.verifier_from_pem(cryptography_key.public_pem) as verifier:
         assert verifier.verify(token, {"profile": "jws"}) == DOCUMENT
+
+
+def test_embedded_jwk_header_ignored(library: Library, cryptography_key: ForeignKey, openssl_key: ForeignKey) -> None:
+    """A key inside the token's header is never trusted, so a token signed by an unknown key fails."""
+    attacker_key = openssl_key.private_key
+    header = {"alg": "PS256", "jwk": public_jwk(attacker_key.public_key())}
+    token = sign_compact_by_hand(attacker_key, header, DOCUMENT)
+
+    error = verify_status(library, cryptography_key, token)
+
+    assert error.status == 301
+
+
+def test_crit_header_rejected(library: Library, cryptography_key: ForeignKey) -> None:
+    token = sign_compact_by_hand(cryptography_key.private_key, {"alg": "PS256", "crit": ["exp"], "exp": 1}, DOCUMENT)
+
+    error = verify_status(library, cryptography_key, token)
+
+    assert error.status == 300
+    assert error.name == "LM_STATUS_TOKEN_MALFORMED"

@@ -1,13 +1,16 @@
 """Public keys written by other tools load into libcheckout verifiers.
 
-Covers SubjectPublicKeyInfo and PKCS#1 in PEM and DER, JWK sets built by joserfc
-and by hand (key selection by `kid`), the Wycheproof RSA-PSS public keys, and
-the rejection of a private key given to a verifier loader.
+Covers SubjectPublicKeyInfo and PKCS#1 in PEM and DER, and JWK sets built by
+joserfc and by hand: key selection by `kid`, `alg` and thumbprint, and the keys
+a JWKS skips or rejects. Also covers the Wycheproof RSA-PSS public keys, OpenSSL
+keys outside the key policy or with the id-RSASSA-PSS OID, and the rejection of
+a private key given to a verifier loader.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -15,11 +18,11 @@ from typing import Any
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
-from joserfc.jwk import KeySet, RSAKey
+from joserfc.jwk import ECKey, KeySet, RSAKey
 
 from checkout_abi import Library, LmError
 from foreign_keys import ForeignKey
-from jose_util import public_jwk, sign_compact_by_hand
+from jose_util import public_jwk, sign_compact_by_hand, split_compact
 
 DOCUMENT = b"Example Analytics entitlement document"
 
@@ -153,3 +156,137 @@ def test_wycheproof_public_keys_load(
         with library.verifier_from_jwks({"keys": [group["publicKeyJwk"]]}) as verifier:
             error = expect_status(301, verifier.verify, foreign_token, {"profile": "jws"})
             assert error.name == "LM_STATUS_SIGNATURE_INVALID"
+
+
+def test_jwk_alg_member_restricts_key(library: Library, cryptography_key: ForeignKey) -> None:
+    jwks = {"keys": [public_jwk(cryptography_key.private_key.public_key(), kid="key-a", alg="PS256")]}
+    token_ps256 = sign_compact_by_hand(cryptography_key.private_key, {"alg": "PS256", "kid": "key-a"}, DOCUMENT)
+    token_ps384 = sign_compact_by_hand(cryptography_key.private_key, {"alg": "PS384", "kid": "key-a"}, DOCUMENT)
+
+    with library.verifier_from_jwks(jwks) as verifier:
+        assert verifier.verify(token_ps256, {"profile": "jws"}) == DOCUMENT
+        expect_status(301, verifier.verify, token_ps384, {"profile": "jws"})
+
+
+def test_jwk_without_kid_selected_by_thumbprint(library: Library, cryptography_key: ForeignKey) -> None:
+    thumbprint = RSAKey.import_key(cryptography_key.public_pem).thumbprint()
+    jwks = {"keys": [public_jwk(cryptography_key.private_key.public_key())]}
+    token = sign_compact_by_hand(cryptography_key.private_key, {"alg": "PS256", "kid": thumbprint}, DOCUMENT)
+    token_other_kid = sign_compact_by_hand(cryptography_key.private_key, {"alg": "PS256", "kid": "key-a"}, DOCUMENT)
+
+    with library.verifier_from_jwks(jwks) as verifier:
+        assert verifier.verify(token, {"profile": "jws"}) == DOCUMENT
+        expect_status(301, verifier.verify, token_other_kid, {"profile": "jws"})
+
+
+def test_jwks_skips_ec_and_encryption_keys(library: Library, cryptography_key: ForeignKey) -> None:
+    public_key = cryptography_key.private_key.public_key()
+    ec_jwk = ECKey.generate_key("P-256", parameters={"kid": "key-ec"}).as_dict(private=False)
+    jwks = {"keys": [ec_jwk, public_jwk(public_key, kid="key-enc", use="enc"), public_jwk(public_key, kid="key-sig")]}
+    token_sig = sign_compact_by_hand(cryptography_key.private_key, {"alg": "PS256", "kid": "key-sig"}, DOCUMENT)
+    token_enc = sign_compact_by_hand(cryptography_key.private_key, {"alg": "PS256", "kid": "key-enc"}, DOCUMENT)
+
+    with library.verifier_from_jwks(jwks) as verifier:
+        assert verifier.verify(token_sig, {"profile": "jws"}) == DOCUMENT
+        expect_status(301, verifier.verify, token_enc, {"profile": "jws"})
+
+    expect_status(200, library.verifier_from_jwks, {"keys": [ec_jwk]})
+
+
+def test_jwks_duplicate_kid_rejected(library: Library, cryptography_key: ForeignKey, openssl_key: ForeignKey) -> None:
+    jwks = {
+        "keys": [
+            public_jwk(cryptography_key.private_key.public_key(), kid="key-a"),
+            public_jwk(openssl_key.private_key.public_key(), kid="key-a"),
+        ]
+    }
+
+    error = expect_status(200, library.verifier_from_jwks, jwks)
+
+    assert "key-a" in error.message
+
+
+@pytest.mark.parametrize(
+    ("pkey_options", "named_value"),
+    [
+        (["-pkeyopt", "rsa_keygen_bits:1024"], "1024"),
+        (["-pkeyopt", "rsa_keygen_bits:2048", "-pkeyopt", "rsa_keygen_pubexp:3"], "3"),
+    ],
+    ids=["1024-bit-modulus", "exponent-3"],
+)
+def test_openssl_key_outside_policy_rejected(
+    library: Library, openssl: str, tmp_path: Path, pkey_options: list[str], named_value: str
+) -> None:
+    private_path = tmp_path / "key.pem"
+    subprocess.run([openssl, "genpkey", "-algorithm", "RSA", *pkey_options, "-out", str(private_path)], check=True)
+    public_pem = subprocess.run(
+        [openssl, "pkey", "-in", str(private_path), "-pubout"], check=True, capture_output=True
+    ).stdout
+
+    verifier_error = expect_status(200, library.verifier_from_pem, public_pem)
+    signer_error = expect_status(200, library.signer_from_pem, private_path.read_bytes(), None)
+
+    assert re.search(rf"\b{named_value}\b", verifier_error.message), verifier_error.message
+    assert re.search(rf"\b{named_value}\b", signer_error.message), signer_error.message
+
+
+def test_openssl_rsa_pss_keys_load(library: Library, openssl: str, tmp_path: Path) -> None:
+    """Keys with the id-RSASSA-PSS OID load, and their parameters restrict the algorithm."""
+    unrestricted_path = tmp_path / "pss.pem"
+    restricted_path = tmp_path / "pss-sha384.pem"
+    keygen = [openssl, "genpkey", "-algorithm", "RSA-PSS", "-pkeyopt", "rsa_keygen_bits:2048"]
+    subprocess.run([*keygen, "-out", str(unrestricted_path)], check=True)
+    sha384_only = [
+        "-pkeyopt", "rsa_pss_keygen_md:sha384",
+        "-pkeyopt", "rsa_pss_keygen_mgf1_md:sha384",
+        "-pkeyopt", "rsa_pss_keygen_saltlen:48",
+    ]
+    subprocess.run([*keygen, *sha384_only, "-out", str(restricted_path)], check=True)
+
+    unrestricted_public = subprocess.run(
+        [openssl, "pkey", "-in", str(unrestricted_path), "-pubout"], check=True, capture_output=True
+    ).stdout
+    with library.signer_from_pem(unrestricted_path.read_bytes(), "PS512") as signer:
+        token = signer.sign(DOCUMENT)
+    with library.verifier_from_pem(unrestricted_public) as verifier:
+        assert verifier.verify(token, {"profile": "jws"}) == DOCUMENT
+
+    restricted_public = subprocess.run(
+        [openssl, "pkey", "-in", str(restricted_path), "-pubout"], check=True, capture_output=True
+    ).stdout
+    with library.signer_from_pem(restricted_path.read_bytes(), "PS384") as signer:
+        token_ps384 = signer.sign(DOCUMENT)
+    expect_status(201, library.signer_from_pem, restricted_path.read_bytes(), "PS256")
+
+    restricted_key = serialization.load_pem_private_key(restricted_path.read_bytes(), password=None)
+    token_ps256 = sign_compact_by_hand(restricted_key, {"alg": "PS256"}, DOCUMENT)
+    with library.verifier_from_pem(restricted_public) as verifier:
+        assert verifier.verify(token_ps384, {"profile": "jws"}) == DOCUMENT
+        expect_status(301, verifier.verify, token_ps256, {"profile": "jws"})
+
+
+def test_openssl_traditional_key_signs(library: Library, openssl: str, tmp_path: Path) -> None:
+    """A PKCS#1 "RSA PRIVATE KEY" from `openssl genrsa` signs, and openssl verifies the token."""
+    private_path = tmp_path / "key.pem"
+    subprocess.run([openssl, "genrsa", "-traditional", "-out", str(private_path), "2048"], check=True)
+    assert private_path.read_bytes().startswith(b"-----BEGIN RSA PRIVATE KEY-----\n")
+    subprocess.run([openssl, "pkey", "-in", str(private_path), "-pubout", "-out", str(tmp_path / "pub.pem")], check=True)
+
+    with library.signer_from_pem(private_path.read_bytes(), "PS512") as signer:
+        jws = split_compact(signer.sign(DOCUMENT))
+    (tmp_path / "sig.bin").write_bytes(jws.signature)
+    (tmp_path / "input.txt").write_bytes(jws.signing_input)
+
+    result = subprocess.run(
+        [
+            openssl, "dgst", "-sha512",
+            "-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:64",
+            "-verify", "pub.pem", "-signature", "sig.bin", "input.txt",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.stdout == "Verified OK\n", result.stderr
+    assert jws.payload == DOCUMENT
