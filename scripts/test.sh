@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test of the project: the Rust unit and integration tests (core and lm CLI), the
+# Runs every test of the project: the Rust unit and integration tests (core and lm CLI), clippy, the
 # C ABI tests under valgrind and AddressSanitizer, and the interoperability tests against
 # OpenSSL, Python cryptography, PyJWT and joserfc.
 set -euo pipefail
@@ -9,6 +9,9 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "Rust tests (cargo test --workspace --release)"
 cargo test --workspace --release
+
+step "Lints (cargo clippy, warnings are errors; unsafe blocks need SAFETY comments)"
+cargo clippy --workspace --all-targets --release -- -D warnings
 
 step "C ABI tests (tests/c/run.sh)"
 tests/c/run.sh

@@ -115,9 +115,8 @@ pub unsafe extern "C" fn lm_verify(
             VerifyOptions::default()
         } else {
             // SAFETY: a non-NULL options_json is a NUL-terminated string.
-            VerifyOptions::from_json(
-                unsafe { input_text(options_json, "options_json") }?.as_bytes(),
-            )?
+            let text = unsafe { input_text(options_json, "options_json") }?;
+            VerifyOptions::from_json(text.as_bytes())?
         };
         let verified = verifier.verify(token, &options)?;
         write_buffer(out_payload, &verified.payload)
