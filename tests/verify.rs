@@ -1725,6 +1725,36 @@ fn encrypted_pkcs8_is_key_invalid() {
         "pass the public key",
         &encrypted,
     );
+
+    openssl(path, "pkcs8 -topk8 -v2 aes256 -passin pass:x -passout pass:x -in encrypted.pem -outform DER -out encrypted.der");
+    let encrypted_der = read(path, "encrypted.der");
+    expect_key_error(
+        PrivateKey::from_pem_or_der(&encrypted_der),
+        "encrypted PKCS#8 keys are not supported",
+        &encrypted_der,
+    );
+    expect_key_error(
+        Verifier::from_pem(&encrypted_der),
+        "pass the public key",
+        &encrypted_der,
+    );
+}
+
+#[test]
+fn public_der_given_to_signer_is_rejected() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path();
+    genpkey(path, "RSA", "key.pem", &["rsa_keygen_bits:2048"]);
+    openssl(
+        path,
+        "pkey -in key.pem -pubout -outform DER -out public.der",
+    );
+    let public = read(path, "public.der");
+    expect_key_error(
+        Signer::from_pem(&public, None),
+        "this is a public key",
+        &public,
+    );
 }
 
 #[test]

@@ -94,9 +94,32 @@ pub(crate) fn parse_pkcs1_private(der: &[u8]) -> Result<PrivateParts> {
     })
 }
 
-/// Returns true when `der` parses as a private key in PKCS#8 or PKCS#1 form.
+/// Returns true when `der` parses as a private key: PKCS#8, encrypted PKCS#8 or PKCS#1.
 pub(crate) fn is_private_key(der: &[u8]) -> bool {
-    pkcs8::PrivateKeyInfo::from_der(der).is_ok() || RsaPrivateKey::from_der(der).is_ok()
+    pkcs8::PrivateKeyInfo::from_der(der).is_ok()
+        || RsaPrivateKey::from_der(der).is_ok()
+        || is_encrypted_pkcs8(der)
+}
+
+/// Returns true when `der` has the shape of an EncryptedPrivateKeyInfo (RFC 5958 §3): a
+/// SEQUENCE of an AlgorithmIdentifier and an OCTET STRING.
+pub(crate) fn is_encrypted_pkcs8(der: &[u8]) -> bool {
+    use der::{Reader, SliceReader};
+
+    let Ok(mut reader) = SliceReader::new(der) else {
+        return false;
+    };
+    let parsed = reader.sequence(|inner| {
+        AlgorithmIdentifierRef::decode(inner)?;
+        der::asn1::OctetStringRef::decode(inner)?;
+        Ok(())
+    });
+    parsed.is_ok() && reader.is_finished()
+}
+
+/// Returns true when `der` parses as a public key: SubjectPublicKeyInfo or PKCS#1.
+pub(crate) fn is_public_key(der: &[u8]) -> bool {
+    SubjectPublicKeyInfoRef::from_der(der).is_ok() || RsaPublicKey::from_der(der).is_ok()
 }
 
 /// Encodes the public parts as a SubjectPublicKeyInfo DER with rsaEncryption.

@@ -170,23 +170,22 @@ impl PrivateKey {
     /// PKCS#1; DER when the input starts with byte 0x30).
     pub fn from_pem_or_der(input: &[u8]) -> Result<PrivateKey> {
         let parts = match decode_pem_or_der(input)? {
-            Encoded::Der(der) => der::parse_pkcs8(&der)
-                .or_else(|pkcs8_error| der::parse_pkcs1_private(&der).map_err(|_| pkcs8_error))?,
+            Encoded::Der(der) => {
+                if der::is_encrypted_pkcs8(&der) {
+                    return Err(encrypted_given());
+                }
+                if der::is_public_key(&der) {
+                    return Err(public_given());
+                }
+                der::parse_pkcs8(&der).or_else(|pkcs8_error| {
+                    der::parse_pkcs1_private(&der).map_err(|_| pkcs8_error)
+                })?
+            }
             Encoded::Pem(label, der) => match label.as_str() {
                 "PRIVATE KEY" => der::parse_pkcs8(&der)?,
                 "RSA PRIVATE KEY" => der::parse_pkcs1_private(&der)?,
-                // NOTE: encrypted PKCS#8 is not read yet.
-                "ENCRYPTED PRIVATE KEY" => {
-                    return Err(invalid(
-                        "encrypted PKCS#8 keys are not supported yet; decrypt the key first \
-                         (openssl pkey -in KEY.pem -out PLAIN.pem) and keep the result private",
-                    ))
-                }
-                "PUBLIC KEY" | "RSA PUBLIC KEY" => {
-                    return Err(invalid(
-                        "this is a public key; a signer needs the private key",
-                    ))
-                }
+                "ENCRYPTED PRIVATE KEY" => return Err(encrypted_given()),
+                "PUBLIC KEY" | "RSA PUBLIC KEY" => return Err(public_given()),
                 other => return Err(unexpected_label(other, "PRIVATE KEY or RSA PRIVATE KEY")),
             },
         };
@@ -264,6 +263,18 @@ fn encode_pem(label: &str, der: &[u8]) -> Result<String> {
             format!("could not encode a {label} PEM"),
         )
     })
+}
+
+// NOTE: encrypted PKCS#8 keys are recognized but not decrypted yet.
+fn encrypted_given() -> crate::Error {
+    invalid(
+        "encrypted PKCS#8 keys are not supported yet; decrypt the key first \
+         (openssl pkey -in KEY.pem -out PLAIN.pem) and keep the result private",
+    )
+}
+
+fn public_given() -> crate::Error {
+    invalid("this is a public key; a signer needs the private key")
 }
 
 fn private_given() -> crate::Error {
