@@ -10,7 +10,9 @@ use serde_json::{Map, Value};
 
 pub(crate) use claims::parse_quantity;
 pub use claims::{Claims, EntitlementClaim};
-pub use options::{Profile, RequiredEntitlement, VerifyOptions};
+pub use options::{
+    Profile, RequiredEntitlement, VerifyOptions, DEFAULT_MAX_TOKEN_BYTES, MAX_LEEWAY_SECONDS,
+};
 
 use crate::alg::Algorithm;
 use crate::clock::{Clock, SystemClock};
@@ -81,6 +83,7 @@ impl Verifier {
 
     /// Verifies `token` under `options`.
     pub fn verify(&self, token: &[u8], options: &VerifyOptions) -> Result<VerifiedToken> {
+        options.validate()?;
         if token.len() > options.max_token_bytes {
             return Err(err(
                 ErrorKind::TokenMalformed,

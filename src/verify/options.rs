@@ -5,7 +5,7 @@ use serde_json::Value;
 use crate::alg::Algorithm;
 use crate::error::{err, Error, ErrorKind, Result};
 use crate::json::{parse_strict, type_name};
-use crate::timefmt::{parse_request_time, MAX_UNIX_SECONDS};
+use crate::timefmt::{parse_request_time, MAX_UNIX_SECONDS, MIN_UNIX_SECONDS};
 
 /// What a token's payload must be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,6 +69,33 @@ fn bad_option(message: impl Into<String>) -> Error {
 }
 
 impl VerifyOptions {
+    /// Checks options built from fields against the limits the options JSON enforces: a
+    /// leeway of at most [`MAX_LEEWAY_SECONDS`], a non-empty allow-list, a size cap of at
+    /// least 1, and `now` within years 0001 to 9999. [`Verifier::verify`](super::Verifier::verify)
+    /// calls it first.
+    pub fn validate(&self) -> Result<()> {
+        if self.leeway_seconds > MAX_LEEWAY_SECONDS {
+            return Err(bad_option(format!(
+                "leewaySeconds is {}; it must be from 0 to {MAX_LEEWAY_SECONDS}",
+                self.leeway_seconds
+            )));
+        }
+        if self.algorithms.is_empty() {
+            return Err(bad_option("algorithms is empty, so no token could verify"));
+        }
+        if self.max_token_bytes == 0 {
+            return Err(bad_option("maxTokenBytes is 0; it must be at least 1"));
+        }
+        if let Some(now) = self.now {
+            if !(MIN_UNIX_SECONDS..=MAX_UNIX_SECONDS).contains(&now) {
+                return Err(bad_option(format!(
+                    "now is {now}, outside years 0001 to 9999"
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// Parses the options JSON: every member optional, an unknown member an error, so that a
     /// misspelt option never silently weakens a check.
     pub fn from_json(input: &[u8]) -> Result<VerifyOptions> {
@@ -220,6 +247,35 @@ mod tests {
         assert_eq!(options.require_entitlements.len(), 2);
         assert_eq!(options.require_entitlements[1].value, None);
         assert_eq!(options.max_token_bytes, 100);
+    }
+
+    #[test]
+    fn validate_checks_fields() {
+        let cases = [
+            VerifyOptions {
+                leeway_seconds: 86401,
+                ..VerifyOptions::default()
+            },
+            VerifyOptions {
+                algorithms: Vec::new(),
+                ..VerifyOptions::default()
+            },
+            VerifyOptions {
+                max_token_bytes: 0,
+                ..VerifyOptions::default()
+            },
+            VerifyOptions {
+                now: Some(MAX_UNIX_SECONDS + 1),
+                ..VerifyOptions::default()
+            },
+        ];
+        for options in cases {
+            assert_eq!(
+                options.validate().unwrap_err().kind(),
+                ErrorKind::InvalidArgument
+            );
+        }
+        assert!(VerifyOptions::default().validate().is_ok());
     }
 
     #[test]
