@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the project: the Rust unit and integration tests (core and lm CLI), clippy, the
-# C ABI tests under valgrind and AddressSanitizer, and the interoperability tests against
-# OpenSSL, Python cryptography, PyJWT and joserfc.
+# C ABI tests under valgrind and AddressSanitizer, the interoperability tests against
+# OpenSSL, Python cryptography, PyJWT and joserfc, and the Python binding's tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,5 +18,8 @@ tests/c/run.sh
 
 step "Interoperability tests (tests/interop/run.sh)"
 tests/interop/run.sh
+
+step "Python binding tests (bindings/python/run-tests.sh)"
+bindings/python/run-tests.sh
 
 step "All test suites passed"

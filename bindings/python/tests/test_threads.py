@@ -1,0 +1,80 @@
+"""Eight threads verifying and checking out at once on shared objects."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import libcheckout
+from helpers import borrow_request, consumed
+
+THREADS = 8
+
+
+def test_eight_threads_verify_and_check_out(
+    store: libcheckout.Store, license_arn: str, signer: libcheckout.Signer, verifier: libcheckout.Verifier
+) -> None:
+    # Every worker waits here, so all eight run their first call at the same time.
+    barrier = threading.Barrier(THREADS)
+
+    def work(index: int) -> str:
+        barrier.wait()
+        response = store.checkout(signer, borrow_request(license_arn, node_id=f"node-{index}"))
+        for _ in range(20):
+            claims = verifier.verify(response["SignedToken"], node_id=f"node-{index}").claims
+            assert claims is not None
+            assert claims["nodeId"] == f"node-{index}"
+        return str(response["LicenseConsumptionToken"])
+
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        tokens = list(pool.map(work, range(THREADS)))
+
+    assert len(set(tokens)) == THREADS
+    assert consumed(store, license_arn) == str(THREADS)
+
+
+def test_threads_never_exceed_max_count(
+    store: libcheckout.Store, license_arn: str, signer: libcheckout.Signer
+) -> None:
+    barrier = threading.Barrier(THREADS)
+
+    def work(_: int) -> str:
+        barrier.wait()
+        try:
+            store.checkout(signer, borrow_request(license_arn, 2))
+            return "ok"
+        except libcheckout.NoEntitlementsAllowedError as error:
+            assert error.reasons[0]["name"] == "EntitlementCount"
+            return "refused"
+
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        outcomes = sorted(pool.map(work, range(THREADS)))
+
+    # MaxCount is 10, so exactly five checkouts of 2 fit.
+    assert outcomes == ["ok"] * 5 + ["refused"] * 3
+    assert consumed(store, license_arn) == "10"
+
+
+def test_gil_released_during_key_generation() -> None:
+    # While a worker is inside one native 4096-bit key generation, this thread counts loop
+    # iterations. A native call that held the GIL would leave this thread only the moment
+    # between the event and the call, so the count shows the release without timing anything.
+    # NOTE: that moment can still let a GIL-holding call pass; the test cannot rule it out.
+    inside_call = threading.Event()
+    done = threading.Event()
+
+    def generate() -> None:
+        inside_call.set()
+        libcheckout.Signer.generate(4096)
+        inside_call.clear()
+        done.set()
+
+    worker = threading.Thread(target=generate)
+    worker.start()
+    iterations_inside = 0
+    while not done.is_set():
+        if inside_call.is_set():
+            iterations_inside += 1
+    worker.join()
+
+    assert iterations_inside > 0
