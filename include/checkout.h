@@ -294,7 +294,7 @@ lm_status lm_signer_public_key_pem(const struct lm_signer *signer,
 //
 // - `bits`: 2048, 3072 or 4096.
 // - `out_pkcs8_pem`: receives the PEM, freed with `lm_buffer_free`; zeroed on failure. It
-//   holds a private key: keep it out of logs and products.
+//   contains a private key: keep it out of logs and products.
 //
 // Returns `LM_STATUS_OK` or `LM_STATUS_INVALID_ARGUMENT` (NULL output, other sizes).
 LM_MUST_USE lm_status lm_generate_key(uint32_t bits, struct lm_buffer *out_pkcs8_pem);

@@ -45,7 +45,7 @@ pub unsafe extern "C" fn lm_sign(
 /// Runs one store operation: checks the pointers, parses nothing itself, writes the JSON.
 ///
 /// # Safety
-/// `store` is NULL or a live handle; `request` holds `request_len` readable bytes or is NULL.
+/// `store` is NULL or a live handle; `request` points to `request_len` readable bytes or is NULL.
 unsafe fn run_operation(
     store: *mut lm_store,
     request: *const u8,

@@ -112,7 +112,7 @@ pub unsafe extern "C" fn lm_signer_public_key_pem(
 ///
 /// - `bits`: 2048, 3072 or 4096.
 /// - `out_pkcs8_pem`: receives the PEM, freed with `lm_buffer_free`; zeroed on failure. It
-///   holds a private key: keep it out of logs and products.
+///   contains a private key: keep it out of logs and products.
 ///
 /// Returns `LM_STATUS_OK` or `LM_STATUS_INVALID_ARGUMENT` (NULL output, other sizes).
 #[no_mangle]

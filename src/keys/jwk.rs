@@ -22,7 +22,7 @@ struct Entry {
 /// The public keys a verifier trusts.
 ///
 /// A key loaded from one PEM or DER ignores the token's `kid`, so tokens from other issuers,
-/// AWS among them, verify. In a JWKS, a key answers to its `kid` member, or to its
+/// AWS among them, verify. In a JWKS, a key is selected by its `kid` member, or by its
 /// thumbprint when it has none, and a JWK `alg` member restricts the key to that algorithm.
 #[derive(Clone, Debug)]
 pub struct PublicKeySet {
@@ -122,7 +122,7 @@ impl PublicKeySet {
         self.entries.len()
     }
 
-    /// Returns true when the set holds no key, which loading never produces.
+    /// Returns true when the set contains no key, which loading never produces.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }

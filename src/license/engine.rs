@@ -14,7 +14,7 @@ use crate::json::{canonical_bytes, SchemaError};
 use crate::signer::Signer;
 use crate::timefmt::{format_time, MAX_UNIX_SECONDS};
 
-/// What every operation needs: the store and the clock.
+/// The store and the clock that every operation uses.
 pub(crate) struct Context<'a> {
     pub(crate) backend: &'a dyn Backend,
     pub(crate) clock: &'a dyn Clock,

@@ -54,7 +54,7 @@ pub(crate) struct Entitlement {
     pub(crate) allow_check_in: bool,
 }
 
-/// How a license may be checked out.
+/// The checkout configuration of a license.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub(crate) struct ConsumptionConfiguration {
     pub(crate) renew_type: Option<String>,

@@ -241,7 +241,7 @@ fn parse_name_values(
     Ok(pairs)
 }
 
-/// One entitlement a checkout asks for.
+/// One entitlement a checkout requests.
 pub(crate) struct Requested {
     pub(crate) name: String,
     pub(crate) unit: String,
@@ -362,7 +362,7 @@ pub(crate) fn parse_checkout(request: &Value) -> Result<Checkout, CheckoutParseE
     })
 }
 
-/// Why a checkout request could not be parsed.
+/// The failure to parse a checkout request.
 pub(crate) enum CheckoutParseError {
     /// A schema problem (101).
     Schema(SchemaError),
