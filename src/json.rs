@@ -130,6 +130,10 @@ impl<'de> Visitor<'de> for StrictValue {
     }
 }
 
+/// The longest string a request member may be, in characters (the common limit of AWS
+/// License Manager's string members).
+pub(crate) const MAX_STRING_CHARS: usize = 2048;
+
 /// Reads typed members out of a JSON object and reports the first problem with its path,
 /// such as `Entitlements[1].MaxCount`.
 pub(crate) struct Members<'a> {
@@ -197,10 +201,18 @@ impl<'a> Members<'a> {
         ))
     }
 
-    /// Returns the string member `name`, if present.
+    /// Returns the string member `name`, if present; strings longer than
+    /// [`MAX_STRING_CHARS`] are rejected, so no message ever repeats a huge value.
     pub(crate) fn opt_str(&self, name: &str) -> SchemaResult<Option<&'a str>> {
         match self.get(name) {
             None => Ok(None),
+            Some(Value::String(s)) if s.chars().count() > MAX_STRING_CHARS => {
+                Err(SchemaError(format!(
+                    "member {} is {} characters long; the limit is {MAX_STRING_CHARS}",
+                    self.path_of(name),
+                    s.chars().count()
+                )))
+            }
             Some(Value::String(s)) => Ok(Some(s.as_str())),
             Some(other) => Err(self.mistyped(name, "a string", other)),
         }

@@ -65,7 +65,7 @@ pub(crate) fn decode(token: &[u8]) -> Result<Decoded<'_>> {
     ) else {
         let count = token.iter().filter(|&&b| b == b'.').count() + 1;
         return Err(malformed(format!(
-            "token has {count} segments; a JWS compact token has exactly 3 separated by '.'"
+            "token has {count} segment(s); a JWS compact token has exactly 3 separated by '.'"
         )));
     };
     let segment = |bytes: &[u8], name: &str| {

@@ -238,7 +238,7 @@ fn oversized_garbage_fails_on_size_first() {
         &at_limit,
         &options,
         300,
-        "token has 1 segments",
+        "token has 1 segment(s)",
     );
 }
 
@@ -249,17 +249,20 @@ fn token_needs_exactly_three_segments() {
     let token = license_token(&sample_claims());
     let parts = segments(&token);
     let cases = [
-        (String::new(), "token has 1 segments"),
-        (parts[0].clone(), "token has 1 segments"),
-        (format!("{}.{}", parts[0], parts[1]), "token has 2 segments"),
-        (format!("{token}.{}", parts[2]), "token has 4 segments"),
-        (format!("{token}."), "token has 4 segments"),
+        (String::new(), "token has 1 segment(s)"),
+        (parts[0].clone(), "token has 1 segment(s)"),
+        (
+            format!("{}.{}", parts[0], parts[1]),
+            "token has 2 segment(s)",
+        ),
+        (format!("{token}.{}", parts[2]), "token has 4 segment(s)"),
+        (format!("{token}."), "token has 4 segment(s)"),
         (
             format!(
                 "{}.{}.{}.{}.{}",
                 parts[0], parts[1], parts[2], parts[1], parts[2]
             ),
-            "token has 5 segments",
+            "token has 5 segment(s)",
         ),
     ];
     for (bad, fragment) in cases {
@@ -1221,7 +1224,7 @@ fn first_failing_step_decides_status() {
 
     // Four segments with alg none.
     let token = format!("{}.{}.AAAA.AAAA", b64(&header), b64(&payload));
-    reject(&verifier(), &token, &expired, 300, "token has 4 segments");
+    reject(&verifier(), &token, &expired, 300, "token has 4 segment(s)");
 
     // A wrong signature over a payload that is not JSON.
     let header = header_for(key(), Algorithm::PS256);
