@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the system packages the tests need on a fresh Debian machine: the openssl command
-# line (interoperability tests and the quickstart), valgrind (C ABI tests) and Python's venv
-# module (interoperability tests). The Rust toolchain, gcc, g++ and python3 come with the
-# machine. Packages already present are left alone, so a second run is quick.
+# line (interoperability tests and the quickstart), valgrind (C ABI tests), Python's venv
+# module (interoperability tests) and a PostgreSQL server (store tests). The Rust toolchain,
+# gcc, g++ and python3 come with the machine. Packages already present are left alone, so a
+# second run is quick.
 set -euo pipefail
 
 missing=()
@@ -11,6 +12,7 @@ command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
 command -v gcc >/dev/null 2>&1 || missing+=(gcc)
 command -v g++ >/dev/null 2>&1 || missing+=(g++)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 
 if [ "${#missing[@]}" -eq 0 ]; then
     echo "install-deps: every system package is present"

@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
+step "Private PostgreSQL server for the store tests (scripts/postgres.sh)"
+eval "$(scripts/postgres.sh start)"
+trap 'scripts/postgres.sh stop' EXIT
+
 step "Rust tests (cargo test --workspace --release)"
 cargo test --workspace --release
 

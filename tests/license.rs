@@ -6,6 +6,8 @@ use checkout::license::Store;
 use checkout::{ErrorKind, FixedClock, Signer, Verifier, VerifyOptions};
 use serde_json::{json, Value};
 
+mod common_postgres;
+
 /// 2026-06-01T00:00:00Z, inside the sample license's validity.
 const JUNE_2026: i64 = 1_780_272_000;
 
@@ -24,10 +26,43 @@ struct Fixture {
     clock: Arc<FixedClock>,
 }
 
-fn fixture() -> Fixture {
+/// The store backends every rule test runs against.
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    Sqlite,
+    Postgres,
+}
+
+/// Returns a fresh, empty store location of `kind`, or `None` when no PostgreSQL server is
+/// configured on a developer's machine (CI must have one, so there the test fails instead).
+fn fresh_location(kind: Kind) -> Option<String> {
+    match kind {
+        Kind::Sqlite => Some(":memory:".to_owned()),
+        Kind::Postgres => common_postgres::fresh_database(),
+    }
+}
+
+fn fixture(kind: Kind) -> Fixture {
     let clock = Arc::new(FixedClock::new(JUNE_2026));
-    let store = Store::open(":memory:").unwrap().with_clock(clock.clone());
+    let location = fresh_location(kind).expect("a store location");
+    let store = Store::open(&location).unwrap().with_clock(clock.clone());
     Fixture { store, clock }
+}
+
+/// Defines a SQLite and a PostgreSQL test for each rule test `name(kind: Kind)`.
+macro_rules! on_every_store {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[test] fn $name() { super::$name(super::Kind::Sqlite) })*
+        }
+        mod postgres {
+            $(#[test] fn $name() {
+                if super::fresh_location(super::Kind::Postgres).is_some() {
+                    super::$name(super::Kind::Postgres)
+                }
+            })*
+        }
+    };
 }
 
 fn bytes(value: &Value) -> Vec<u8> {
@@ -142,9 +177,8 @@ fn assert_error(
     error
 }
 
-#[test]
-fn create_license_returns_arn_status_version() {
-    let f = fixture();
+fn create_license_returns_arn_status_version(kind: Kind) {
+    let f = fixture(kind);
     let response = f
         .store
         .create_license(&bytes(&license_request("c1")))
@@ -162,9 +196,8 @@ fn create_license_returns_arn_status_version() {
     assert_eq!(response.as_object().unwrap().len(), 3);
 }
 
-#[test]
-fn get_license_returns_aws_shape() {
-    let f = fixture();
+fn get_license_returns_aws_shape(kind: Kind) {
+    let f = fixture(kind);
     let arn = f.create_default();
     let license = f
         .store
@@ -203,9 +236,8 @@ fn get_license_returns_aws_shape() {
     assert_eq!(license["Status"], "EXPIRED");
 }
 
-#[test]
-fn create_license_rejects_schema_violations() {
-    let f = fixture();
+fn create_license_rejects_schema_violations(kind: Kind) {
+    let f = fixture(kind);
     type Change = Box<dyn Fn(&mut Value)>;
     let cases: Vec<(Change, &str)> = vec![
         (
@@ -319,9 +351,8 @@ fn create_license_rejects_schema_violations() {
     );
 }
 
-#[test]
-fn create_license_replays_by_client_token() {
-    let f = fixture();
+fn create_license_replays_by_client_token(kind: Kind) {
+    let f = fixture(kind);
     let first = f
         .store
         .create_license(&bytes(&license_request("same")))
@@ -347,9 +378,8 @@ fn create_license_replays_by_client_token() {
     );
 }
 
-#[test]
-fn provisional_checkout_returns_signed_token() {
-    let f = fixture();
+fn provisional_checkout_returns_signed_token(kind: Kind) {
+    let f = fixture(kind);
     let arn = f.create_default();
     let response = f.checkout(provisional("2", "co-1")).unwrap();
 
@@ -383,9 +413,8 @@ fn provisional_checkout_returns_signed_token() {
     assert_eq!(f.consumed(&arn, "Seats"), "2");
 }
 
-#[test]
-fn borrow_checkout_signs_ps384_with_metadata() {
-    let f = fixture();
+fn borrow_checkout_signs_ps384_with_metadata(kind: Kind) {
+    let f = fixture(kind);
     let arn = f.create_default();
     let entitlements =
         json!([{"Name": "Seats", "Value": "1", "Unit": "Count"}, {"Name": "Tier", "Unit": "None"}]);
@@ -410,9 +439,8 @@ fn borrow_checkout_signs_ps384_with_metadata() {
     assert_eq!(claims.entitlements[1].value, "Enterprise");
 }
 
-#[test]
-fn checkout_license_discovers_tiers() {
-    let f = fixture();
+fn checkout_license_discovers_tiers(kind: Kind) {
+    let f = fixture(kind);
     f.create_default();
     let mut request = provisional("1", "tiers");
     request["Entitlements"] = json!([
@@ -427,9 +455,8 @@ fn checkout_license_discovers_tiers() {
     );
 }
 
-#[test]
-fn checkout_license_refusals_list_each_entitlement() {
-    let f = fixture();
+fn checkout_license_refusals_list_each_entitlement(kind: Kind) {
+    let f = fixture(kind);
     let arn = f.create_default();
     let mut request = provisional("11", "refused");
     request["Entitlements"] = json!([
@@ -469,9 +496,8 @@ fn checkout_license_refusals_list_each_entitlement() {
     );
 }
 
-#[test]
-fn borrow_refusals_use_402_then_401() {
-    let f = fixture();
+fn borrow_refusals_use_402_then_401(kind: Kind) {
+    let f = fixture(kind);
     let arn = f.create_default();
     let unknown =
         json!([{"Name": "Seats", "Unit": "Count", "Value": "1"}, {"Name": "Nope", "Unit": "None"}]);
@@ -510,9 +536,8 @@ fn borrow_refusals_use_402_then_401() {
     );
 }
 
-#[test]
-fn checkout_needs_configuration_for_its_type() {
-    let f = fixture();
+fn checkout_needs_configuration_for_its_type(kind: Kind) {
+    let f = fixture(kind);
     let mut request = license_request("no-config");
     request["ConsumptionConfiguration"] = json!({"RenewType": "None"});
     let arn = f.create(&request);
@@ -529,9 +554,8 @@ fn checkout_needs_configuration_for_its_type() {
     );
 }
 
-#[test]
-fn overage_is_recorded_and_reported() {
-    let f = fixture();
+fn overage_is_recorded_and_reported(kind: Kind) {
+    let f = fixture(kind);
     let arn = f.create_default();
     let mut request = provisional("1", "over-1");
     request["Entitlements"] = json!([{"Name": "Storage", "Unit": "Gigabytes", "Value": "80"}]);
@@ -564,9 +588,8 @@ fn overage_is_recorded_and_reported() {
     assert_eq!(names, ["Seats", "Storage", "Perpetual"]);
 }
 
-#[test]
-fn checkout_replays_and_conflicts_by_client_token() {
-    let f = fixture();
+fn checkout_replays_and_conflicts_by_client_token(kind: Kind) {
+    let f = fixture(kind);
     let arn = f.create_default();
     let first = f.checkout(provisional("1", "replay")).unwrap();
     f.clock.advance(30);
@@ -591,9 +614,8 @@ fn checkout_replays_and_conflicts_by_client_token() {
     f.checkout(borrow(&arn, seats, "replay")).unwrap();
 }
 
-#[test]
-fn check_in_returns_quantity_by_type() {
-    let f = fixture();
+fn check_in_returns_quantity_by_type(kind: Kind) {
+    let f = fixture(kind);
     let arn = f.create_default();
     let consumption = |response: &Value| {
         bytes(&json!({"LicenseConsumptionToken": response["LicenseConsumptionToken"]}))
@@ -651,9 +673,8 @@ fn check_in_returns_quantity_by_type() {
     );
 }
 
-#[test]
-fn borrow_check_in_needs_early_check_in() {
-    let f = fixture();
+fn borrow_check_in_needs_early_check_in(kind: Kind) {
+    let f = fixture(kind);
     let mut request = license_request("no-early");
     request["ConsumptionConfiguration"]["BorrowConfiguration"]["AllowEarlyCheckIn"] = json!(false);
     let arn = f.create(&request);
@@ -673,9 +694,8 @@ fn borrow_check_in_needs_early_check_in() {
     assert_eq!(f.consumed(&arn, "Seats"), "1");
 }
 
-#[test]
-fn extend_moves_expiration_and_keeps_claims() {
-    let f = fixture();
+fn extend_moves_expiration_and_keeps_claims(kind: Kind) {
+    let f = fixture(kind);
     let arn = f.create_default();
     let seats = json!([{"Name": "Seats", "Unit": "Count", "Value": "1"}]);
     let first = f.checkout(borrow(&arn, seats, "b")).unwrap();
@@ -738,9 +758,8 @@ fn extend_moves_expiration_and_keeps_claims() {
     );
 }
 
-#[test]
-fn expiry_returns_quantity_once() {
-    let f = fixture();
+fn expiry_returns_quantity_once(kind: Kind) {
+    let f = fixture(kind);
     let arn = f.create_default();
     f.checkout(provisional("4", "a")).unwrap();
     f.clock.advance(1800);
@@ -775,9 +794,8 @@ fn expiry_returns_quantity_once() {
     );
 }
 
-#[test]
-fn validity_bounds_checkout_and_expiration() {
-    let f = fixture();
+fn validity_bounds_checkout_and_expiration(kind: Kind) {
+    let f = fixture(kind);
     let arn = f.create_default();
     f.clock.set(1_767_225_599); // one second before Validity.Begin
     assert_error(
@@ -804,9 +822,8 @@ fn validity_bounds_checkout_and_expiration() {
     );
 }
 
-#[test]
-fn checkout_license_lookup_rules() {
-    let f = fixture();
+fn checkout_license_lookup_rules(kind: Kind) {
+    let f = fixture(kind);
     let older = f.create_default();
     f.clock.advance(10);
     let mut newer_request = license_request("create-2");
@@ -845,9 +862,8 @@ fn checkout_license_lookup_rules() {
     );
 }
 
-#[test]
-fn checkout_rejects_wrong_signer() {
-    let f = fixture();
+fn checkout_rejects_wrong_signer(kind: Kind) {
+    let f = fixture(kind);
     f.create_default();
     let result = f
         .store
@@ -856,9 +872,8 @@ fn checkout_rejects_wrong_signer() {
     assert!(error.message().contains(signer().kid()));
 }
 
-#[test]
-fn checkout_request_schema_errors() {
-    let f = fixture();
+fn checkout_request_schema_errors(kind: Kind) {
+    let f = fixture(kind);
     f.create_default();
     let cases = [
         (
@@ -948,16 +963,9 @@ fn file_store_keeps_checkouts_across_reopen() {
     assert_eq!(f.consumed(&arn, "Seats"), "2");
 }
 
-#[test]
-fn concurrent_checkouts_never_exceed_max_count() {
-    let dir = tempfile::tempdir().unwrap();
-    let location = dir.path().join("store.db");
+fn concurrent_checkouts_never_exceed_max_count(location: &str) {
     let clock = Arc::new(FixedClock::new(JUNE_2026));
-    let store = Arc::new(
-        Store::open(location.to_str().unwrap())
-            .unwrap()
-            .with_clock(clock),
-    );
+    let store = Arc::new(Store::open(location).unwrap().with_clock(clock));
     let arn = store.create_license(&bytes(&license_request("c"))).unwrap()["LicenseArn"]
         .as_str()
         .unwrap()
@@ -997,8 +1005,21 @@ fn concurrent_checkouts_never_exceed_max_count() {
 }
 
 #[test]
-fn unknown_license_is_not_found() {
-    let f = fixture();
+fn concurrent_checkouts_on_sqlite_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let location = dir.path().join("store.db");
+    concurrent_checkouts_never_exceed_max_count(location.to_str().unwrap());
+}
+
+#[test]
+fn concurrent_checkouts_on_postgres() {
+    if let Some(location) = common_postgres::fresh_database() {
+        concurrent_checkouts_never_exceed_max_count(&location);
+    }
+}
+
+fn unknown_license_is_not_found(kind: Kind) {
+    let f = fixture(kind);
     let arn = "arn:aws:license-manager::000000000000:license:l-00000000000000000000000000000000";
     for result in [
         f.store.get_license(&bytes(&json!({"LicenseArn": arn}))),
@@ -1013,4 +1034,44 @@ fn unknown_license_is_not_found() {
             "ResourceNotFoundException: license",
         );
     }
+}
+
+on_every_store!(
+    create_license_returns_arn_status_version,
+    get_license_returns_aws_shape,
+    create_license_rejects_schema_violations,
+    create_license_replays_by_client_token,
+    provisional_checkout_returns_signed_token,
+    borrow_checkout_signs_ps384_with_metadata,
+    checkout_license_discovers_tiers,
+    checkout_license_refusals_list_each_entitlement,
+    borrow_refusals_use_402_then_401,
+    checkout_needs_configuration_for_its_type,
+    overage_is_recorded_and_reported,
+    checkout_replays_and_conflicts_by_client_token,
+    check_in_returns_quantity_by_type,
+    borrow_check_in_needs_early_check_in,
+    extend_moves_expiration_and_keeps_claims,
+    expiry_returns_quantity_once,
+    validity_bounds_checkout_and_expiration,
+    checkout_license_lookup_rules,
+    checkout_rejects_wrong_signer,
+    checkout_request_schema_errors,
+    unknown_license_is_not_found,
+);
+
+#[test]
+fn newer_sqlite_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db");
+    let location = path.to_str().unwrap();
+    drop(Store::open(location).unwrap());
+
+    let connection = rusqlite::Connection::open(&path).unwrap();
+    connection.execute("UPDATE meta SET value = '2' WHERE name = 'schema_version'", []).unwrap();
+    drop(connection);
+
+    let error = Store::open(location).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Store);
+    assert!(error.message().contains("schema version 2"), "{}", error.message());
 }

@@ -5,6 +5,8 @@
 
 mod engine;
 mod model;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod request;
 mod sqlite;
 mod store;
@@ -138,20 +140,17 @@ impl Store {
         if let Some(id) = &options.account_id {
             check_account_id(id)?;
         }
-        if location.starts_with("postgres://") || location.starts_with("postgresql://") {
-            // NOTE: only the SQLite store exists so far.
-            return Err(err(
-                ErrorKind::Store,
-                "PostgreSQL stores are not supported by this build; use a SQLite file path",
-            ));
-        }
-        let backend = sqlite::SqliteStore::open(
-            location,
-            options.account_id.as_deref(),
-            options.synchronous,
-        )?;
+        let backend: Box<dyn Backend> = if is_postgres_url(location) {
+            open_postgres(location, options)?
+        } else {
+            Box::new(sqlite::SqliteStore::open(
+                location,
+                options.account_id.as_deref(),
+                options.synchronous,
+            )?)
+        };
         Ok(Store {
-            backend: Box::new(backend),
+            backend,
             clock: Arc::new(SystemClock),
         })
     }
@@ -211,6 +210,28 @@ impl Store {
             clock: self.clock.as_ref(),
         }
     }
+}
+
+fn is_postgres_url(location: &str) -> bool {
+    location.starts_with("postgres://") || location.starts_with("postgresql://")
+}
+
+#[cfg(feature = "postgres")]
+fn open_postgres(location: &str, options: &StoreOptions) -> Result<Box<dyn Backend>> {
+    // NOTE: `synchronous` is a SQLite setting; PostgreSQL's durability is the server's
+    // synchronous_commit.
+    Ok(Box::new(postgres::PostgresStore::open(
+        location,
+        options.account_id.as_deref(),
+    )?))
+}
+
+#[cfg(not(feature = "postgres"))]
+fn open_postgres(_location: &str, _options: &StoreOptions) -> Result<Box<dyn Backend>> {
+    Err(err(
+        ErrorKind::Store,
+        "this build of libcheckout has no PostgreSQL store; enable the `postgres` feature",
+    ))
 }
 
 fn parse_request(request: &[u8]) -> Result<Value> {

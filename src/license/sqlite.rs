@@ -18,6 +18,9 @@ use crate::error::{err, ErrorKind, Result};
 /// How long a writer waits for another process's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The schema version this code writes and reads.
+const SCHEMA_VERSION: i64 = 1;
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (
     name TEXT PRIMARY KEY,
@@ -151,6 +154,38 @@ impl SqliteStore {
     }
 }
 
+/// Records the schema version of a new store and refuses a store written by a newer
+/// libcheckout. A file without a recorded version has the first schema, version 1.
+fn check_schema_version(transaction: &rusqlite::Transaction<'_>) -> Result<()> {
+    let stored: Option<String> = transaction
+        .query_row(
+            "SELECT value FROM meta WHERE name = 'schema_version'",
+            [],
+            |row| row.get(0),
+        )
+        .optional()
+        .map_err(|e| store_error("read the schema version", e))?;
+    let Some(stored) = stored else {
+        transaction
+            .execute(
+                "INSERT INTO meta (name, value) VALUES ('schema_version', ?1)",
+                [SCHEMA_VERSION.to_string()],
+            )
+            .map_err(|e| store_error("record the schema version", e))?;
+        return Ok(());
+    };
+    if stored == SCHEMA_VERSION.to_string() {
+        return Ok(());
+    }
+    Err(err(
+        ErrorKind::Store,
+        format!(
+            "this SQLite store has schema version {stored}, but this libcheckout reads version \
+             {SCHEMA_VERSION}; upgrade libcheckout"
+        ),
+    ))
+}
+
 /// Creates the schema when missing and returns the store's account id.
 fn initialize(connection: &mut Connection, requested: Option<&str>) -> Result<String> {
     let transaction = connection
@@ -159,6 +194,7 @@ fn initialize(connection: &mut Connection, requested: Option<&str>) -> Result<St
     transaction
         .execute_batch(SCHEMA)
         .map_err(|e| store_error("create its tables", e))?;
+    check_schema_version(&transaction)?;
     let stored: Option<String> = transaction
         .query_row(
             "SELECT value FROM meta WHERE name = 'account_id'",

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Starts or stops a private PostgreSQL cluster for the tests, on 127.0.0.1 only.
+#
+#   scripts/postgres.sh start   # prints: export LM_TEST_POSTGRES_URL=postgresql://...
+#   scripts/postgres.sh stop
+#
+# The cluster (data, socket, log and PID file) lives in /tmp/libcheckout-postgres-PORT, outside
+# the checkout, because it runs as the `postgres` system user when started by root (PostgreSQL
+# refuses to run as root), and that user may not be able to enter the checkout's folders.
+set -euo pipefail
+port="${LM_TEST_POSTGRES_PORT:-54329}"
+cluster="${TMPDIR:-/tmp}/libcheckout-postgres-$port"
+
+bindir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+if [ -z "$bindir" ]; then
+    echo "postgres.sh: no PostgreSQL server found under /usr/lib/postgresql; run scripts/install-deps.sh" >&2
+    exit 1
+fi
+
+as_owner() {
+    if [ "$(id -u)" -eq 0 ]; then
+        runuser -u postgres -- "$@"
+    else
+        "$@"
+    fi
+}
+
+start() {
+    if [ -f "$cluster/data/postmaster.pid" ] && as_owner "$bindir/pg_ctl" -D "$cluster/data" status >/dev/null 2>&1; then
+        echo "export LM_TEST_POSTGRES_URL=postgresql://lm@127.0.0.1:$port/postgres"
+        return
+    fi
+    rm -rf "$cluster"
+    mkdir -p "$cluster"
+    if [ "$(id -u)" -eq 0 ]; then
+        chown postgres "$cluster"
+    fi
+    as_owner "$bindir/initdb" -D "$cluster/data" -U lm --auth=trust --no-sync >"$cluster/initdb.log" 2>&1
+    as_owner "$bindir/pg_ctl" -D "$cluster/data" -l "$cluster/server.log" -w \
+        -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$cluster -c max_connections=200 -c fsync=on" \
+        start >/dev/null
+    echo "export LM_TEST_POSTGRES_URL=postgresql://lm@127.0.0.1:$port/postgres"
+}
+
+stop() {
+    if [ -f "$cluster/data/postmaster.pid" ]; then
+        as_owner "$bindir/pg_ctl" -D "$cluster/data" -m fast -w stop >/dev/null
+    fi
+}
+
+case "${1:-}" in
+    start) start ;;
+    stop) stop ;;
+    *) echo "usage: scripts/postgres.sh start|stop" >&2; exit 2 ;;
+esac
