@@ -22,7 +22,7 @@ const WRITE_LOCK: i64 = 0x6c69_6263_6865_636b;
 const SCHEMA_VERSION: i64 = 1;
 
 /// How many idle connections the pool keeps.
-const MAX_IDLE_CONNECTIONS: usize = 8;
+const MAX_IDLE_CONNECTIONS: usize = 32;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS lm_meta (
@@ -223,13 +223,15 @@ fn initialize(client: &mut Client, requested: Option<&str>) -> Result<String> {
     }
 
     let account_id = match (meta(&mut tx, "account_id")?, requested) {
-        (Some(stored), Some(requested)) if stored != requested => return Err(err(
-            ErrorKind::Validation,
-            format!(
+        (Some(stored), Some(requested)) if stored != requested => {
+            return Err(err(
+                ErrorKind::Validation,
+                format!(
                 "ValidationException: this store was created with AccountId {stored}; it cannot \
                      change to {requested} (omit accountId or open another store)"
             ),
-        )),
+            ))
+        }
         (Some(stored), _) => stored,
         (None, requested) => {
             let account_id = requested.unwrap_or(super::DEFAULT_ACCOUNT_ID).to_owned();

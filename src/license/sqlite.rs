@@ -82,10 +82,50 @@ fn corrupt(what: &str) -> crate::Error {
     )
 }
 
-/// A SQLite store shared by the threads of this process through one connection.
+/// How many idle read connections a file store keeps.
+const MAX_IDLE_READERS: usize = 8;
+
+/// A SQLite store shared by the threads of this process: one connection for writes, whose
+/// mutex orders this process's writers without SQLite's sleeping busy handler, and a pool of
+/// read connections, which WAL lets run beside the writer.
 pub(crate) struct SqliteStore {
-    connection: Mutex<Connection>,
+    writer: Mutex<Connection>,
+    /// Idle read connections; `None` for `:memory:`, whose data only one connection sees.
+    readers: Option<Mutex<Vec<Connection>>>,
+    location: String,
     account_id: String,
+}
+
+/// Opens one connection with the store's settings.
+fn connect(location: &str, synchronous: Synchronous) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let connection = Connection::open_with_flags(location, flags).map_err(|e| {
+        err(
+            ErrorKind::Store,
+            format!("could not open SQLite store {location:?}: {e}; the folder must exist and be writable"),
+        )
+    })?;
+    connection
+        .busy_timeout(BUSY_TIMEOUT)
+        .map_err(|e| store_error("set the busy timeout", e))?;
+    if location != ":memory:" {
+        connection
+            .pragma_update(None, "journal_mode", "WAL")
+            .map_err(|e| store_error("switch to WAL mode", e))?;
+    }
+    let sync_mode = match synchronous {
+        Synchronous::Normal => "NORMAL",
+        Synchronous::Full => "FULL",
+    };
+    connection
+        .pragma_update(None, "synchronous", sync_mode)
+        .map_err(|e| store_error("set synchronous", e))?;
+    connection
+        .pragma_update(None, "foreign_keys", "ON")
+        .map_err(|e| store_error("enable foreign keys", e))?;
+    Ok(connection)
 }
 
 impl SqliteStore {
@@ -96,61 +136,36 @@ impl SqliteStore {
         account_id: Option<&str>,
         synchronous: Synchronous,
     ) -> Result<SqliteStore> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let mut connection = Connection::open_with_flags(location, flags).map_err(|e| {
-            err(
-                ErrorKind::Store,
-                format!("could not open SQLite store {location:?}: {e}; the folder must exist and be writable"),
-            )
-        })?;
-        connection
-            .busy_timeout(BUSY_TIMEOUT)
-            .map_err(|e| store_error("set the busy timeout", e))?;
-        if location != ":memory:" {
-            connection
-                .pragma_update(None, "journal_mode", "WAL")
-                .map_err(|e| store_error("switch to WAL mode", e))?;
-        }
-        let sync_mode = match synchronous {
-            Synchronous::Normal => "NORMAL",
-            Synchronous::Full => "FULL",
-        };
-        connection
-            .pragma_update(None, "synchronous", sync_mode)
-            .map_err(|e| store_error("set synchronous", e))?;
-        connection
-            .pragma_update(None, "foreign_keys", "ON")
-            .map_err(|e| store_error("enable foreign keys", e))?;
-
-        let account_id = initialize(&mut connection, account_id)?;
+        let mut writer = connect(location, synchronous)?;
+        let account_id = initialize(&mut writer, account_id)?;
+        let readers = (location != ":memory:").then(|| Mutex::new(Vec::new()));
         Ok(SqliteStore {
-            connection: Mutex::new(connection),
+            writer: Mutex::new(writer),
+            readers,
+            location: location.to_owned(),
             account_id,
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, Connection> {
-        // A panic while the lock was held rolled its transaction back when the transaction
-        // was dropped, so the connection is consistent and may be used again.
-        self.connection
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
     fn run(
-        &self,
+        connection: &mut Connection,
         behavior: TransactionBehavior,
         work: &mut dyn FnMut(&mut dyn Transaction) -> Result<()>,
     ) -> Result<()> {
-        let mut connection = self.lock();
         let transaction = connection
             .transaction_with_behavior(behavior)
             .map_err(|e| store_error("begin a transaction", e))?;
         let mut handle = SqliteTransaction { tx: &transaction };
         work(&mut handle)?;
         transaction.commit().map_err(|e| store_error("commit", e))
+    }
+
+    fn lock_writer(&self) -> MutexGuard<'_, Connection> {
+        // A panic while the lock was held rolled its transaction back when the transaction
+        // was dropped, so the connection is consistent and may be used again.
+        self.writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -235,16 +250,54 @@ impl Backend for SqliteStore {
     }
 
     fn read(&self, work: &mut dyn FnMut(&mut dyn Transaction) -> Result<()>) -> Result<()> {
-        self.run(TransactionBehavior::Deferred, work)
+        let Some(pool) = &self.readers else {
+            return SqliteStore::run(&mut self.lock_writer(), TransactionBehavior::Deferred, work);
+        };
+        let idle = pool
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .pop();
+        // Reads never change the file, so the synchronous setting of a reader does not matter.
+        let mut connection = match idle {
+            Some(connection) => connection,
+            None => connect(&self.location, Synchronous::Normal)?,
+        };
+        let outcome = SqliteStore::run(&mut connection, TransactionBehavior::Deferred, work);
+        let mut idle = pool.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if idle.len() < MAX_IDLE_READERS {
+            idle.push(connection);
+        }
+        outcome
     }
 
     fn write(&self, work: &mut dyn FnMut(&mut dyn Transaction) -> Result<()>) -> Result<()> {
-        self.run(TransactionBehavior::Immediate, work)
+        SqliteStore::run(
+            &mut self.lock_writer(),
+            TransactionBehavior::Immediate,
+            work,
+        )
     }
 }
 
 struct SqliteTransaction<'a> {
     tx: &'a rusqlite::Transaction<'a>,
+}
+
+impl SqliteTransaction<'_> {
+    /// Runs a statement from the connection's statement cache, so repeated operations do not
+    /// compile their SQL again.
+    fn execute(&self, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
+        self.tx.prepare_cached(sql)?.execute(params)
+    }
+
+    fn query_row<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        read: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
+        self.tx.prepare_cached(sql)?.query_row(params, read)
+    }
 }
 
 fn decode_license(document: &str) -> Result<License> {
@@ -320,7 +373,7 @@ impl Transaction for SqliteTransaction<'_> {
 
     fn insert_license(&mut self, license: &License) -> Result<()> {
         let document = serde_json::to_string(license).map_err(|_| corrupt("license"))?;
-        self.tx
+        self
             .execute(
                 "INSERT INTO licenses (arn, product_sku, key_fingerprint, document) VALUES (?1, ?2, ?3, ?4)",
                 params![license.arn, license.product_sku, license.key_fingerprint, document],
@@ -397,7 +450,7 @@ impl Transaction for SqliteTransaction<'_> {
             serde_json::to_string(&consumption.metadata).map_err(|_| corrupt("consumption"))?;
         let entitlements =
             serde_json::to_string(&consumption.entitlements).map_err(|_| corrupt("consumption"))?;
-        self.tx
+        self
             .execute(
                 &format!("INSERT INTO consumptions ({CONSUMPTION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
                 params![
@@ -417,42 +470,40 @@ impl Transaction for SqliteTransaction<'_> {
 
         let until = held_until(consumption);
         for granted in consumption.entitlements.iter().filter(|g| g.quantity > 0) {
-            self.tx
-                .execute(
-                    "INSERT INTO holdings (token, license_arn, name, quantity, overage, held_until)
+            self.execute(
+                "INSERT INTO holdings (token, license_arn, name, quantity, overage, held_until)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![
-                        consumption.token,
-                        consumption.license_arn,
-                        granted.name,
-                        granted.quantity,
-                        granted.overage,
-                        until
-                    ],
-                )
-                .map_err(|e| store_error("insert a holding", e))?;
+                params![
+                    consumption.token,
+                    consumption.license_arn,
+                    granted.name,
+                    granted.quantity,
+                    granted.overage,
+                    until
+                ],
+            )
+            .map_err(|e| store_error("insert a holding", e))?;
         }
         Ok(())
     }
 
     fn update_consumption(&mut self, consumption: &Consumption) -> Result<()> {
-        self.tx
+        self
             .execute(
                 "UPDATE consumptions SET issued_at = ?2, expiration = ?3, checked_in = ?4 WHERE token = ?1",
                 params![consumption.token, consumption.issued_at, consumption.expiration, consumption.checked_in],
             )
             .map_err(|e| store_error("update a consumption", e))?;
-        self.tx
-            .execute(
-                "UPDATE holdings SET held_until = ?2 WHERE token = ?1",
-                params![consumption.token, held_until(consumption)],
-            )
-            .map_err(|e| store_error("update a holding", e))?;
+        self.execute(
+            "UPDATE holdings SET held_until = ?2 WHERE token = ?1",
+            params![consumption.token, held_until(consumption)],
+        )
+        .map_err(|e| store_error("update a holding", e))?;
         Ok(())
     }
 
     fn recorded(&mut self, operation: &str, client_token: &str) -> Result<Option<Recorded>> {
-        self.tx
+        self
             .query_row(
                 "SELECT request_hash, response FROM client_tokens WHERE operation = ?1 AND client_token = ?2",
                 [operation, client_token],
@@ -463,7 +514,7 @@ impl Transaction for SqliteTransaction<'_> {
     }
 
     fn record(&mut self, operation: &str, client_token: &str, recorded: &Recorded) -> Result<()> {
-        self.tx
+        self
             .execute(
                 "INSERT INTO client_tokens (operation, client_token, request_hash, response) VALUES (?1, ?2, ?3, ?4)",
                 params![operation, client_token, recorded.request_hash, recorded.response],

@@ -1,0 +1,205 @@
+//! Durable checkout throughput against sign-only throughput, measured in the same run.
+//!
+//! `cargo bench --bench checkout` prints a Markdown table; with `-- --write docs/BENCHMARKS.md`
+//! it also replaces the "Checkout throughput" section of that file. PostgreSQL is measured
+//! when `LM_TEST_POSTGRES_URL` names a server (`scripts/postgres.sh start` prints one).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::Instant;
+
+use checkout::license::Store;
+use checkout::{Algorithm, Signer};
+use serde_json::json;
+
+/// Operations per thread in one measured round.
+const OPERATIONS_PER_THREAD: usize = 150;
+/// Rounds per configuration; the median round is reported.
+const ROUNDS: usize = 5;
+
+struct Row {
+    name: String,
+    threads: usize,
+    sign_only: f64,
+    checkout: f64,
+}
+
+fn main() {
+    let write_to = std::env::args().skip_while(|a| a != "--write").nth(1);
+    let signer =
+        Arc::new(Signer::generate(2048, Some(Algorithm::PS256)).expect("key generation works"));
+    let dir = tempfile::tempdir().expect("a temporary directory");
+
+    let mut configs: Vec<(String, String, usize)> = Vec::new();
+    let sqlite = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    configs.push((
+        "SQLite, synchronous=NORMAL".into(),
+        sqlite("normal-1.db"),
+        1,
+    ));
+    configs.push((
+        "SQLite, synchronous=NORMAL".into(),
+        sqlite("normal-2.db"),
+        2,
+    ));
+    configs.push(("SQLite, synchronous=FULL".into(), sqlite("full-1.db"), 1));
+    if let Ok(url) = std::env::var("LM_TEST_POSTGRES_URL") {
+        configs.push(("PostgreSQL (loopback)".into(), url, 16));
+    } else {
+        eprintln!("PostgreSQL not measured: set LM_TEST_POSTGRES_URL (scripts/postgres.sh start prints it)");
+    }
+
+    // ClientTokens must be new in every run, because a PostgreSQL database outlives the run.
+    let run_id = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let mut rows = Vec::new();
+    for (name, location, threads) in configs {
+        let options = if name.contains("FULL") {
+            r#"{"synchronous":"FULL"}"#
+        } else {
+            "{}"
+        };
+        let store = Arc::new(
+            Store::open_with_options(&location, options.as_bytes()).expect("the store opens"),
+        );
+        let arn = create_license(&store, &signer);
+
+        let mut sign_rates = Vec::new();
+        let mut checkout_rates = Vec::new();
+        for round in 0..ROUNDS {
+            sign_rates.push(run(threads, |_| {
+                signer
+                    .sign_with(Algorithm::PS256, PAYLOAD.as_bytes())
+                    .expect("signing works");
+            }));
+            let counter = AtomicUsize::new(0);
+            checkout_rates.push(run(threads, |_| {
+                let client_token = format!(
+                    "bench-{run_id}-{threads}-{round}-{}",
+                    counter.fetch_add(1, Ordering::Relaxed)
+                );
+                let request = json!({
+                    "LicenseArn": arn,
+                    "CheckoutType": "PROVISIONAL",
+                    "Entitlements": [{"Name": "Seats", "Unit": "Count", "Value": "1"}],
+                    "NodeId": "bench-node",
+                    "ClientToken": client_token
+                });
+                store
+                    .checkout(&signer, request.to_string().as_bytes())
+                    .expect("the checkout succeeds");
+            }));
+        }
+        rows.push(Row {
+            name,
+            threads,
+            sign_only: median(sign_rates),
+            checkout: median(checkout_rates),
+        });
+    }
+
+    let table = render(&rows);
+    println!("{table}");
+    if let Some(path) = write_to {
+        write_section(&path, &table);
+    }
+}
+
+/// A payload of the size and shape of a one-entitlement checkout.
+const PAYLOAD: &str = r#"{"entitlementsAllowed":[{"name":"Seats","unit":"Count","value":"1"}],"expiration":"2026-06-01T01:00:00","issuedAt":"2026-06-01T00:00:00","licenseArn":"arn:aws:license-manager::000000000000:license:l-0123456789abcdef0123456789abcdef","licenseConsumptionToken":"0123456789abcdef0123456789abcdef","nodeId":"bench-node","iat":1780272000,"exp":1780275600}"#;
+
+fn create_license(store: &Store, signer: &Signer) -> String {
+    let request = json!({
+        "LicenseName": "Benchmark", "ProductName": "Benchmark", "ProductSKU": "BENCH",
+        "Issuer": {"Name": "Vendor", "SignKey": signer.kid()},
+        "Validity": {"Begin": "2020-01-01T00:00:00Z"},
+        "Beneficiary": "bench",
+        "Entitlements": [{"Name": "Seats", "Unit": "Count", "MaxCount": 9_000_000_000_000_000_000_i64}],
+        "ConsumptionConfiguration": {"ProvisionalConfiguration": {"MaxTimeToLiveInMinutes": 60}},
+        "ClientToken": format!("bench-create-{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()))
+    });
+    let response = store
+        .create_license(request.to_string().as_bytes())
+        .expect("the license is created");
+    response["LicenseArn"].as_str().expect("an ARN").to_owned()
+}
+
+/// Runs `operation` OPERATIONS_PER_THREAD times on each of `threads` threads; returns
+/// operations per second.
+fn run(threads: usize, operation: impl Fn(usize) + Sync) -> f64 {
+    let start = Instant::now();
+    thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| (0..OPERATIONS_PER_THREAD).for_each(&operation));
+        }
+    });
+    (threads * OPERATIONS_PER_THREAD) as f64 / start.elapsed().as_secs_f64()
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn render(rows: &[Row]) -> String {
+    let mut table = String::from(
+        "| store | threads | sign-only (ops/s) | checkout (ops/s) | checkout / sign-only |\n|---|---:|---:|---:|---:|\n",
+    );
+    for row in rows {
+        table.push_str(&format!(
+            "| {} | {} | {:.0} | {:.0} | {:.2} |\n",
+            row.name,
+            row.threads,
+            row.sign_only,
+            row.checkout,
+            row.checkout / row.sign_only
+        ));
+    }
+    table
+}
+
+const SECTION_START: &str = "<!-- checkout-throughput:start -->";
+const SECTION_END: &str = "<!-- checkout-throughput:end -->";
+
+/// Replaces the checkout section of the benchmark page, keeping every other section.
+fn write_section(path: &str, table: &str) {
+    let machine = std::process::Command::new("uname")
+        .arg("-srm")
+        .output()
+        .map_or_else(
+            |_| "unknown".to_owned(),
+            |out| String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+        );
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".to_owned());
+    let cores = thread::available_parallelism().map_or(0, |n| n.get());
+    let section = format!(
+        "{SECTION_START}\n## Checkout throughput\n\nDurable checkouts (a provisional checkout of one seat, PS256, 2048-bit key: sign, then \
+         record the consumption and the response in one transaction) against signing alone, on the \
+         same threads in the same run; {ROUNDS} alternating rounds of {OPERATIONS_PER_THREAD} operations per \
+         thread, median round shown. PostgreSQL runs on the same machine over loopback.\n\n\
+         Command: `eval \"$(scripts/postgres.sh start)\" && cargo bench --bench checkout -- --write docs/BENCHMARKS.md`\n\n\
+         Machine: {machine}, {cpu}, {cores} cores (shared).\n\n{table}\n{SECTION_END}\n"
+    );
+    let existing = std::fs::read_to_string(path).unwrap_or_else(|_| "# Benchmarks\n\n".to_owned());
+    let updated = match (existing.find(SECTION_START), existing.find(SECTION_END)) {
+        (Some(start), Some(end)) => {
+            format!(
+                "{}{}{}",
+                &existing[..start],
+                section,
+                &existing[end + SECTION_END.len()..].trim_start_matches('\n')
+            )
+        }
+        _ => format!("{}\n{}", existing.trim_end(), "\n".to_owned() + &section),
+    };
+    std::fs::write(path, updated).expect("the benchmark page is writable");
+}
