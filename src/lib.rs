@@ -8,6 +8,7 @@
 //! The C ABI lives in [`ffi`] and is the only module with `unsafe` code.
 
 #![deny(missing_docs)]
+#![deny(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
@@ -29,6 +30,7 @@ pub mod timefmt;
 pub mod verify;
 
 #[cfg(feature = "ffi")]
+#[allow(unsafe_code)]
 pub mod ffi;
 
 pub use alg::Algorithm;
