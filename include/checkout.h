@@ -24,6 +24,10 @@
 #endif
 
 
+// PBKDF2-HMAC-SHA-256 iterations of keys this library encrypts: OWASP's 2023 figure for
+// PBKDF2-HMAC-SHA-256 (Password Storage Cheat Sheet).
+#define PBKDF2_ITERATIONS 600000
+
 // The package's major version.
 #define LM_VERSION_MAJOR 0
 
@@ -109,6 +113,20 @@ typedef struct lm_buffer {
   // The number of bytes before the terminating NUL.
   size_t len;
 } lm_buffer;
+
+// A signing callback: signs `digest`, the SHA-2 hash of the JWS signing input for `alg`
+// (`"PS256"`, `"PS384"` or `"PS512"`), with RSASSA-PSS and a salt as long as the hash, and
+// writes the signature to `signature` (capacity `signature_capacity`, at least the modulus
+// length) and its length to `*signature_len`. Returns 0 on success; any other value is a
+// failure. It may be called from several threads at once, also during
+// `lm_signer_from_callback` (a test signature), and never while a store lock is held.
+typedef int32_t (*lm_sign_callback)(void *user_data,
+                                    const char *alg,
+                                    const uint8_t *digest,
+                                    size_t digest_len,
+                                    uint8_t *signature,
+                                    size_t signature_capacity,
+                                    size_t *signature_len);
 
 
 
@@ -298,6 +316,50 @@ lm_status lm_signer_public_key_pem(const struct lm_signer *signer,
 //
 // Returns `LM_STATUS_OK` or `LM_STATUS_INVALID_ARGUMENT` (NULL output, other sizes).
 LM_MUST_USE lm_status lm_generate_key(uint32_t bits, struct lm_buffer *out_pkcs8_pem);
+
+// Loads a signer from an encrypted PKCS#8 private key (`ENCRYPTED PRIVATE KEY` PEM, or its
+// DER) and its passphrase. PBES2 with PBKDF2 or scrypt and AES-CBC is read, which is what
+// `openssl genpkey -aes256` writes.
+//
+// - `pem`, `pem_len`: the key, borrowed for the call.
+// - `passphrase`, `passphrase_len`: the passphrase bytes, borrowed for the call; the library
+//   zeroizes its own copies of the decrypted key.
+// - `alg`: the default algorithm, `"PS256"`, `"PS384"` or `"PS512"`; NULL means PS256.
+// - `out`: receives a new handle, freed with `lm_signer_free`; NULL on failure.
+//
+// Returns `LM_STATUS_OK`, `LM_STATUS_INVALID_ARGUMENT` (NULL pointers, empty passphrase),
+// `LM_STATUS_KEY_INVALID` (wrong passphrase, legacy encryption, unencrypted or unreadable
+// key, key outside the policy) or `LM_STATUS_UNSUPPORTED_SIGNATURE_METHOD` (`alg`).
+LM_MUST_USE
+lm_status lm_signer_from_encrypted_pem(const uint8_t *pem,
+                                       size_t pem_len,
+                                       const uint8_t *passphrase,
+                                       size_t passphrase_len,
+                                       const char *alg,
+                                       struct lm_signer **out);
+
+// Creates a signer whose private key stays in a KMS, an HSM service or any other signer
+// reached through `callback`. Every signature the callback returns is verified with
+// `public_key` before a token is emitted, so a misconfigured service gives
+// `LM_STATUS_SIGNER` instead of tokens nobody can verify.
+//
+// - `public_key`, `public_key_len`: the public key, SPKI or PKCS#1, PEM or DER (as AWS KMS
+//   `GetPublicKey` returns it); borrowed for the call.
+// - `alg`: the default algorithm; NULL means PS256.
+// - `callback`: must not be NULL. `user_data` is passed to it unchanged and must stay valid,
+//   and safe to use from several threads, until the signer is freed.
+// - `out`: receives a new handle, freed with `lm_signer_free`; NULL on failure.
+//
+// Returns `LM_STATUS_OK`, `LM_STATUS_INVALID_ARGUMENT` (NULL pointers),
+// `LM_STATUS_KEY_INVALID` (the public key), `LM_STATUS_UNSUPPORTED_SIGNATURE_METHOD` (`alg`)
+// or `LM_STATUS_SIGNER` (the test signature failed or did not verify).
+LM_MUST_USE
+lm_status lm_signer_from_callback(const uint8_t *public_key,
+                                  size_t public_key_len,
+                                  const char *alg,
+                                  lm_sign_callback callback,
+                                  void *user_data,
+                                  struct lm_signer **out);
 
 // Returns the name of a status value, such as `"LM_STATUS_NODE_MISMATCH"`, or
 // `"LM_STATUS_UNKNOWN"` for a value this version does not define.

@@ -80,6 +80,30 @@ impl SigningKey {
         Ok(out)
     }
 
+    /// Signs a precomputed SHA-2 `digest` with RSASSA-PSS, salt as long as the hash.
+    pub(crate) fn sign_digest(&self, algorithm: Algorithm, digest: &[u8]) -> Result<Vec<u8>> {
+        let (encoding, hash) = match algorithm {
+            Algorithm::PS256 => (&signature::RSA_PSS_SHA256, &digest::SHA256),
+            Algorithm::PS384 => (&signature::RSA_PSS_SHA384, &digest::SHA384),
+            Algorithm::PS512 => (&signature::RSA_PSS_SHA512, &digest::SHA512),
+        };
+        let imported = digest::Digest::import_less_safe(digest, hash).map_err(|_| {
+            err(
+                ErrorKind::InvalidArgument,
+                format!(
+                    "digest is {} bytes; {algorithm} signs a {}-byte hash",
+                    digest.len(),
+                    algorithm.hash_len()
+                ),
+            )
+        })?;
+        let mut out = vec![0u8; self.pair.public_modulus_len()];
+        self.pair
+            .sign_digest(encoding, &imported, &mut out)
+            .map_err(|_| err(ErrorKind::Signer, "RSA-PSS signing failed in the backend"))?;
+        Ok(out)
+    }
+
     /// Returns the private key as PKCS#8 v1 DER.
     pub(crate) fn pkcs8_der(&self) -> Result<zeroize::Zeroizing<Vec<u8>>> {
         let der: aws_lc_rs::encoding::Pkcs8V1Der<'static> = self
@@ -110,6 +134,16 @@ pub(crate) fn generate_pkcs8(bits: u32) -> Result<zeroize::Zeroizing<Vec<u8>>> {
         )
     })?;
     SigningKey { pair }.pkcs8_der()
+}
+
+/// Returns the SHA-2 digest of `bytes` that `algorithm` signs: SHA-256, SHA-384 or SHA-512.
+pub(crate) fn digest_for(algorithm: Algorithm, bytes: &[u8]) -> Vec<u8> {
+    let hash = match algorithm {
+        Algorithm::PS256 => &digest::SHA256,
+        Algorithm::PS384 => &digest::SHA384,
+        Algorithm::PS512 => &digest::SHA512,
+    };
+    digest::digest(hash, bytes).as_ref().to_vec()
 }
 
 /// Returns the SHA-256 digest of `bytes`.

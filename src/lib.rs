@@ -37,5 +37,5 @@ pub use alg::Algorithm;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{Error, ErrorKind, Reason, Result};
 pub use keys::{PrivateKey, PublicKey, PublicKeySet};
-pub use signer::Signer;
+pub use signer::{DigestSigner, Signer};
 pub use verify::{Profile, VerifiedToken, Verifier, VerifyOptions};

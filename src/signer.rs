@@ -5,14 +5,46 @@ use std::fmt;
 use zeroize::Zeroizing;
 
 use crate::alg::Algorithm;
+use crate::backend;
 use crate::error::{err, ErrorKind, Result};
 use crate::jws;
 use crate::keys::{PrivateKey, PublicKey};
+
+/// Signs a digest with a private key held elsewhere: a cloud KMS, Vault or any other
+/// service. Implementations may be called from several threads at once.
+pub trait DigestSigner: Send + Sync {
+    /// Returns the RSASSA-PSS signature of `digest`, the SHA-2 hash of the JWS signing input
+    /// for `algorithm` (salt as long as the hash, as AWS KMS `Sign` with `MessageType: DIGEST`
+    /// and `RSASSA_PSS_SHA_*` makes). The error text becomes part of the signer error.
+    fn sign_digest(
+        &self,
+        algorithm: Algorithm,
+        digest: &[u8],
+    ) -> std::result::Result<Vec<u8>, String>;
+}
+
+impl<F> DigestSigner for F
+where
+    F: Fn(Algorithm, &[u8]) -> std::result::Result<Vec<u8>, String> + Send + Sync,
+{
+    fn sign_digest(
+        &self,
+        algorithm: Algorithm,
+        digest: &[u8],
+    ) -> std::result::Result<Vec<u8>, String> {
+        self(algorithm, digest)
+    }
+}
 
 /// Where a signer's private key lives.
 enum KeySource {
     /// A private key in this process's memory.
     InMemory(PrivateKey),
+    /// A key held elsewhere, reached through a digest-signing callback.
+    External {
+        public: PublicKey,
+        signer: Box<dyn DigestSigner>,
+    },
 }
 
 /// Signs JWS tokens with one RSA key and a default PS algorithm.
@@ -60,6 +92,42 @@ impl Signer {
         Signer::new(PrivateKey::from_pem_or_der(input)?, algorithm)
     }
 
+    /// Loads a signer from an encrypted PKCS#8 key (`ENCRYPTED PRIVATE KEY` PEM or DER) and
+    /// its passphrase.
+    pub fn from_encrypted_pem(
+        input: &[u8],
+        passphrase: &[u8],
+        algorithm: Option<Algorithm>,
+    ) -> Result<Signer> {
+        Signer::new(
+            PrivateKey::from_encrypted_pem_or_der(input, passphrase)?,
+            algorithm,
+        )
+    }
+
+    /// Creates a signer whose private key stays in a KMS or another service: `signer` signs
+    /// digests, and `public_key` (SPKI or PKCS#1, PEM or DER) is its public half.
+    ///
+    /// Every signature the callback returns is verified with the public key before a token
+    /// is emitted, and one test signature is made here, so a misconfigured service fails now
+    /// with [`ErrorKind::Signer`] instead of issuing tokens nobody can verify.
+    pub fn from_digest_signer(
+        public_key: &[u8],
+        algorithm: Option<Algorithm>,
+        signer: Box<dyn DigestSigner>,
+    ) -> Result<Signer> {
+        let public = PublicKey::from_pem_or_der(public_key)?;
+        let algorithm = algorithm
+            .or(public.restricted_to())
+            .unwrap_or(Algorithm::PS256);
+        let signer = Signer {
+            source: KeySource::External { public, signer },
+            algorithm,
+        };
+        signer.sign_bytes(algorithm, b"libcheckout signer self-test")?;
+        Ok(signer)
+    }
+
     /// Generates a fresh key of `bits` (2048, 3072 or 4096) and wraps it in a signer.
     pub fn generate(bits: u32, algorithm: Option<Algorithm>) -> Result<Signer> {
         Signer::new(PrivateKey::generate(bits)?, algorithm)
@@ -79,6 +147,7 @@ impl Signer {
     pub fn public_key(&self) -> &PublicKey {
         match &self.source {
             KeySource::InMemory(key) => key.public_key(),
+            KeySource::External { public, .. } => public,
         }
     }
 
@@ -86,6 +155,10 @@ impl Signer {
     pub fn private_key_pem(&self) -> Result<Zeroizing<String>> {
         match &self.source {
             KeySource::InMemory(key) => key.to_pkcs8_pem(),
+            KeySource::External { .. } => Err(err(
+                ErrorKind::KeyInvalid,
+                "this signer's private key is held outside the process and cannot be exported",
+            )),
         }
     }
 
@@ -103,6 +176,40 @@ impl Signer {
     pub(crate) fn sign_bytes(&self, algorithm: Algorithm, signing_input: &[u8]) -> Result<Vec<u8>> {
         match &self.source {
             KeySource::InMemory(key) => key.sign(algorithm, signing_input),
+            KeySource::External { public, signer } => {
+                sign_externally(public, signer.as_ref(), algorithm, signing_input)
+            }
         }
     }
+}
+
+/// Asks an external signer for a signature and verifies it before it is used.
+fn sign_externally(
+    public: &PublicKey,
+    signer: &dyn DigestSigner,
+    algorithm: Algorithm,
+    signing_input: &[u8],
+) -> Result<Vec<u8>> {
+    let digest = backend::digest_for(algorithm, signing_input);
+    let signature = signer.sign_digest(algorithm, &digest).map_err(|message| {
+        err(
+            ErrorKind::Signer,
+            format!("the signing callback failed: {message}"),
+        )
+    })?;
+    if public.verify(algorithm, signing_input, &signature) {
+        return Ok(signature);
+    }
+    Err(err(
+        ErrorKind::Signer,
+        format!(
+            "the signature from the signing callback does not verify as {algorithm} with a {}-byte salt \
+             and the configured public key ({} bytes returned, {} expected); usual causes: the service \
+             signed with another key, used another PSS salt length (it must equal the hash length), \
+             or hashed the digest again (send it as a digest, such as KMS MessageType DIGEST)",
+            algorithm.hash_len(),
+            signature.len(),
+            public.modulus_len()
+        ),
+    ))
 }

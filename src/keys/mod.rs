@@ -6,6 +6,7 @@
 //! (the FIPS 186-5 lower bound; AWS-LC refuses exponents above 33 bits).
 
 mod der;
+mod encrypted;
 mod jwk;
 
 use std::fmt;
@@ -14,6 +15,7 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 use zeroize::Zeroizing;
 
+pub use encrypted::PBKDF2_ITERATIONS;
 pub use jwk::PublicKeySet;
 
 use crate::alg::Algorithm;
@@ -195,6 +197,42 @@ impl PrivateKey {
         Ok(PrivateKey { signing, public })
     }
 
+    /// Loads an encrypted PKCS#8 private key (`ENCRYPTED PRIVATE KEY` PEM, or its DER) with
+    /// its passphrase. PBES2 with PBKDF2 or scrypt and AES-CBC is read; legacy PKCS#5 v1.5
+    /// and OpenSSL's `Proc-Type: 4,ENCRYPTED` PEM are rejected with a hint.
+    pub fn from_encrypted_pem_or_der(input: &[u8], passphrase: &[u8]) -> Result<PrivateKey> {
+        if input.windows(10).any(|w| w == b"Proc-Type:") {
+            return Err(invalid(
+                "the key uses OpenSSL's legacy PEM encryption (Proc-Type: 4,ENCRYPTED); convert it \
+                 to encrypted PKCS#8 (openssl pkcs8 -topk8 -v2 aes256 -in OLD.pem -out NEW.pem)",
+            ));
+        }
+        let der = match decode_pem_or_der(input)? {
+            Encoded::Der(der) => der,
+            Encoded::Pem(label, der) if label == "ENCRYPTED PRIVATE KEY" => der,
+            Encoded::Pem(label, _) if label == "PRIVATE KEY" || label == "RSA PRIVATE KEY" => {
+                return Err(invalid(
+                    "this private key is not encrypted; load it without a passphrase",
+                ))
+            }
+            Encoded::Pem(label, _) => {
+                return Err(unexpected_label(&label, "ENCRYPTED PRIVATE KEY"))
+            }
+        };
+        let pkcs8 = encrypted::decrypt(&der, passphrase)?;
+        PrivateKey::from_pem_or_der(&pkcs8)
+    }
+
+    /// Returns the private key as an `ENCRYPTED PRIVATE KEY` PEM: PBES2 with
+    /// PBKDF2-HMAC-SHA-256 ([`PBKDF2_ITERATIONS`] iterations) and AES-256-CBC.
+    pub fn to_encrypted_pkcs8_pem(&self, passphrase: &[u8]) -> Result<String> {
+        let der = self.signing.pkcs8_der()?;
+        encode_pem(
+            "ENCRYPTED PRIVATE KEY",
+            &encrypted::encrypt(&der, passphrase)?,
+        )
+    }
+
     /// Generates a key of 2048, 3072 or 4096 bits with public exponent 65537.
     pub fn generate(bits: u32) -> Result<PrivateKey> {
         let pkcs8 = backend::generate_pkcs8(bits)?;
@@ -210,6 +248,12 @@ impl PrivateKey {
     pub fn to_pkcs8_pem(&self) -> Result<Zeroizing<String>> {
         let der = self.signing.pkcs8_der()?;
         encode_pem("PRIVATE KEY", &der).map(Zeroizing::new)
+    }
+
+    /// Signs a precomputed SHA-2 digest of the length `algorithm` hashes to, as a KMS or an
+    /// HSM does for a [`DigestSigner`](crate::DigestSigner).
+    pub fn sign_digest(&self, algorithm: Algorithm, digest: &[u8]) -> Result<Vec<u8>> {
+        self.signing.sign_digest(algorithm, digest)
     }
 
     /// Signs `message` with RSASSA-PSS.
@@ -265,11 +309,10 @@ fn encode_pem(label: &str, der: &[u8]) -> Result<String> {
     })
 }
 
-// NOTE: encrypted PKCS#8 keys are recognized but not decrypted yet.
 fn encrypted_given() -> crate::Error {
     invalid(
-        "encrypted PKCS#8 keys are not supported yet; decrypt the key first \
-         (openssl pkey -in KEY.pem -out PLAIN.pem) and keep the result private",
+        "this private key is encrypted; load it with its passphrase \
+         (lm_signer_from_encrypted_pem, Signer::from_encrypted_pem)",
     )
 }
 
