@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the project: the Rust unit and integration tests (core and lm CLI), clippy, the
 # C ABI tests under valgrind and AddressSanitizer, the interoperability tests against
-# OpenSSL, Python cryptography, PyJWT and joserfc, and the Python binding's tests.
+# OpenSSL, Python cryptography, PyJWT and joserfc, and the Python and Node bindings' tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,5 +25,8 @@ tests/interop/run.sh
 
 step "Python binding tests (bindings/python/run-tests.sh)"
 bindings/python/run-tests.sh
+
+step "Node binding tests (bindings/node/run-tests.sh)"
+bindings/node/run-tests.sh
 
 step "All test suites passed"
