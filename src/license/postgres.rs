@@ -68,14 +68,19 @@ CREATE TABLE IF NOT EXISTS lm_client_tokens (
 );
 ";
 
-/// Returns `url` with any password replaced by `***`, for messages.
+/// Returns `url` with any password, in the user part or as a `password` query parameter,
+/// replaced by `***`, for messages.
 pub(crate) fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return "<invalid URL>".into();
     };
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
+    let (before_query, query) = match rest.split_once('?') {
+        Some((before, query)) => (before, Some(query)),
+        None => (rest, None),
+    };
+    let authority_end = before_query.find('/').unwrap_or(before_query.len());
+    let (authority, path) = before_query.split_at(authority_end);
+    let authority = match authority.rsplit_once('@') {
         Some((userinfo, host)) => {
             let user = userinfo.split(':').next().unwrap_or_default();
             let masked = if userinfo.contains(':') {
@@ -83,17 +88,43 @@ pub(crate) fn redact_url(url: &str) -> String {
             } else {
                 user.to_owned()
             };
-            format!("{scheme}://{masked}@{host}{tail}")
+            format!("{masked}@{host}")
         }
-        None => url.to_owned(),
+        None => authority.to_owned(),
+    };
+    let mut redacted = format!("{scheme}://{authority}{path}");
+    if let Some(query) = query {
+        let parameters: Vec<String> = query
+            .split('&')
+            .map(|parameter| match parameter.split_once('=') {
+                Some((name, _)) if name.eq_ignore_ascii_case("password") => format!("{name}=***"),
+                _ => parameter.to_owned(),
+            })
+            .collect();
+        redacted.push('?');
+        redacted.push_str(&parameters.join("&"));
     }
+    redacted
+}
+
+/// Returns the driver's error with every cause it wraps, such as the server's message or the
+/// refused connection, which its own text leaves out.
+fn describe(error: &postgres::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 fn store_error(context: &str, error: postgres::Error) -> crate::Error {
     // The driver's messages name the server's error and never the password.
     err(
         ErrorKind::Store,
-        format!("PostgreSQL store failed to {context}: {error}"),
+        format!("PostgreSQL store failed to {context}: {}", describe(&error)),
     )
 }
 
@@ -133,8 +164,9 @@ impl PostgresStore {
             err(
                 ErrorKind::Store,
                 format!(
-                    "could not connect to PostgreSQL at {}: {e}",
-                    redact_url(&self.url)
+                    "could not connect to PostgreSQL at {}: {}",
+                    redact_url(&self.url),
+                    describe(&e)
                 ),
             )
         })
@@ -486,5 +518,9 @@ mod tests {
             "postgres://a:***@host/x"
         );
         assert_eq!(redact_url("postgres://db/lm"), "postgres://db/lm");
+        assert_eq!(
+            redact_url("postgresql://app@db/lm?sslmode=disable&password=s3cret"),
+            "postgresql://app@db/lm?sslmode=disable&password=***"
+        );
     }
 }
