@@ -18,6 +18,15 @@ const OPERATIONS_PER_THREAD: usize = 150;
 /// Rounds per configuration; the median round is reported.
 const ROUNDS: usize = 5;
 
+/// Returns the number in environment variable `name`, or `default`; profiling runs under
+/// valgrind set small counts.
+fn setting(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 struct Row {
     name: String,
     threads: usize,
@@ -68,7 +77,7 @@ fn main() {
 
         let mut sign_rates = Vec::new();
         let mut checkout_rates = Vec::new();
-        for round in 0..ROUNDS {
+        for round in 0..setting("LM_BENCH_ROUNDS", ROUNDS) {
             sign_rates.push(run(threads, |_| {
                 signer
                     .sign_with(Algorithm::PS256, PAYLOAD.as_bytes())
@@ -132,10 +141,13 @@ fn run(threads: usize, operation: impl Fn(usize) + Sync) -> f64 {
     let start = Instant::now();
     thread::scope(|scope| {
         for _ in 0..threads {
-            scope.spawn(|| (0..OPERATIONS_PER_THREAD).for_each(&operation));
+            scope.spawn(|| {
+                (0..setting("LM_BENCH_OPERATIONS", OPERATIONS_PER_THREAD)).for_each(&operation)
+            });
         }
     });
-    (threads * OPERATIONS_PER_THREAD) as f64 / start.elapsed().as_secs_f64()
+    (threads * setting("LM_BENCH_OPERATIONS", OPERATIONS_PER_THREAD)) as f64
+        / start.elapsed().as_secs_f64()
 }
 
 fn median(mut values: Vec<f64>) -> f64 {

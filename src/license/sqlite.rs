@@ -253,6 +253,11 @@ impl Backend for SqliteStore {
         let Some(pool) = &self.readers else {
             return SqliteStore::run(&mut self.lock_writer(), TransactionBehavior::Deferred, work);
         };
+        // An idle writer connection serves the read: its page cache is still valid, while a
+        // pooled reader's cache is dropped after every commit of the writer.
+        if let Ok(mut writer) = self.writer.try_lock() {
+            return SqliteStore::run(&mut writer, TransactionBehavior::Deferred, work);
+        }
         let idle = pool
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
