@@ -1068,10 +1068,19 @@ fn newer_sqlite_schema_is_refused() {
     drop(Store::open(location).unwrap());
 
     let connection = rusqlite::Connection::open(&path).unwrap();
-    connection.execute("UPDATE meta SET value = '2' WHERE name = 'schema_version'", []).unwrap();
+    connection
+        .execute(
+            "UPDATE meta SET value = '2' WHERE name = 'schema_version'",
+            [],
+        )
+        .unwrap();
     drop(connection);
 
     let error = Store::open(location).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Store);
-    assert!(error.message().contains("schema version 2"), "{}", error.message());
+    assert!(
+        error.message().contains("schema version 2"),
+        "{}",
+        error.message()
+    );
 }
