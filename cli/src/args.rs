@@ -132,6 +132,12 @@ pub struct KeygenArgs {
     /// File to write the public key to, as a SubjectPublicKeyInfo PEM.
     #[arg(long, value_name = "FILE")]
     pub public_out: Option<PathBuf>,
+
+    /// Write the private key as an encrypted PKCS#8 PEM (PBES2: PBKDF2-HMAC-SHA-256 with
+    /// 600000 iterations and AES-256-CBC), with the passphrase from LM_KEY_PASSPHRASE or the
+    /// first line of the file named by LM_KEY_PASSPHRASE_FILE.
+    #[arg(long)]
+    pub encrypt: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -373,9 +379,10 @@ pub struct VerifyArgs {
 
 #[derive(Debug, Args)]
 pub struct JwksArgs {
-    /// Key file, public or private (PEM or DER); only the public key is printed.
-    #[arg(long, value_name = "FILE")]
-    pub key: PathBuf,
+    /// Key file, public or private (PEM or DER); only the public key is printed. Repeat it to
+    /// publish several keys, such as the current and the previous one during a rotation.
+    #[arg(long, value_name = "FILE", required = true)]
+    pub key: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]

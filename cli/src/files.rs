@@ -2,7 +2,7 @@
 
 use std::fs::OpenOptions;
 use std::io::{self, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use checkout::{Error, ErrorKind, PublicKey, Result};
 use serde_json::Value;
@@ -66,7 +66,10 @@ pub fn load_public_key(path: &Path) -> Result<PublicKey> {
     let looks_private = bytes
         .windows(b"PRIVATE KEY-----".len())
         .any(|w| w == b"PRIVATE KEY-----");
-    let key = if looks_private {
+    let key = if is_encrypted(&bytes) {
+        checkout::PrivateKey::from_encrypted_pem_or_der(&bytes, &passphrase()?)
+            .map(|private| private.public_key().clone())
+    } else if looks_private {
         checkout::PrivateKey::from_pem_or_der(&bytes).map(|private| private.public_key().clone())
     } else {
         PublicKey::from_pem_or_der(&bytes).or_else(|public_error| {
@@ -78,13 +81,54 @@ pub fn load_public_key(path: &Path) -> Result<PublicKey> {
     key.map_err(|e| in_file(path, e))
 }
 
-/// Loads a signer from a private key file.
+/// Loads a signer from a private key file, encrypted PKCS#8 included (its passphrase comes
+/// from `LM_KEY_PASSPHRASE` or the file named by `LM_KEY_PASSPHRASE_FILE`).
 pub fn load_signer(
     path: &Path,
     algorithm: Option<checkout::Algorithm>,
 ) -> Result<checkout::Signer> {
     let bytes = Zeroizing::new(read_key_file(path)?);
-    checkout::Signer::from_pem(&bytes, algorithm).map_err(|e| in_file(path, e))
+    let signer = if is_encrypted(&bytes) {
+        checkout::Signer::from_encrypted_pem(&bytes, &passphrase()?, algorithm)
+    } else {
+        checkout::Signer::from_pem(&bytes, algorithm)
+    };
+    signer.map_err(|e| in_file(path, e))
+}
+
+/// Returns true for an encrypted PKCS#8 key in PEM or DER form.
+fn is_encrypted(bytes: &[u8]) -> bool {
+    let pem = bytes
+        .windows(b"ENCRYPTED PRIVATE KEY".len())
+        .any(|w| w == b"ENCRYPTED PRIVATE KEY");
+    pem || (bytes.first() == Some(&0x30)
+        && checkout::PrivateKey::from_pem_or_der(bytes)
+            .is_err_and(|e| e.message().contains("load it with its passphrase")))
+}
+
+/// Reads the passphrase of encrypted keys from `LM_KEY_PASSPHRASE`, or from the first line of
+/// the file named by `LM_KEY_PASSPHRASE_FILE`.
+pub fn passphrase() -> Result<Zeroizing<Vec<u8>>> {
+    if let Some(value) = std::env::var_os("LM_KEY_PASSPHRASE") {
+        return Ok(Zeroizing::new(value.into_encoded_bytes()));
+    }
+    if let Some(file) = std::env::var_os("LM_KEY_PASSPHRASE_FILE") {
+        let path = PathBuf::from(file);
+        let text = Zeroizing::new(std::fs::read(&path).map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidArgument,
+                format!("cannot read the passphrase file {}: {e}", path.display()),
+            )
+        })?);
+        let line = text.split(|&b| b == b'\n').next().unwrap_or_default();
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        return Ok(Zeroizing::new(line.to_vec()));
+    }
+    Err(Error::new(
+        ErrorKind::InvalidArgument,
+        "the key is encrypted, and no passphrase was given; set LM_KEY_PASSPHRASE, or \
+         LM_KEY_PASSPHRASE_FILE to a file whose first line is the passphrase",
+    ))
 }
 
 /// Prefixes a library error with the file it came from, keeping its kind.

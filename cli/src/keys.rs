@@ -1,11 +1,12 @@
 //! The commands that need no store: `lm keygen`, `lm jwks` and `lm sign`.
 
-use checkout::{PrivateKey, PublicKeySet, Result};
+use checkout::{PrivateKey, Result};
 use serde_json::json;
+use zeroize::Zeroizing;
 
 use crate::args::{JwksArgs, KeygenArgs, SignArgs};
 use crate::files::{
-    load_public_key, load_signer, print_json, print_text, read_input, write_file,
+    load_public_key, load_signer, passphrase, print_json, print_text, read_input, write_file,
     write_private_file,
 };
 
@@ -18,10 +19,15 @@ pub fn keygen(args: &KeygenArgs) -> Result<()> {
         write_file(path, key.public_key().to_spki_pem()?.as_bytes())?;
     }
 
-    let Some(path) = &args.out else {
-        return print_text(&pem);
+    let written = if args.encrypt {
+        Zeroizing::new(key.to_encrypted_pkcs8_pem(&passphrase()?)?)
+    } else {
+        pem
     };
-    write_private_file(path, pem.as_bytes())?;
+    let Some(path) = &args.out else {
+        return print_text(&written);
+    };
+    write_private_file(path, written.as_bytes())?;
 
     print_json(&json!({
         "kid": key.public_key().thumbprint(),
@@ -29,10 +35,17 @@ pub fn keygen(args: &KeygenArgs) -> Result<()> {
     }))
 }
 
-/// Runs `lm jwks`.
+/// Runs `lm jwks`: the public JWKS of every key given, in order, each key once, so a
+/// rotation publishes the current and the previous keys together.
 pub fn jwks(args: &JwksArgs) -> Result<()> {
-    let key = load_public_key(&args.key)?;
-    print_json(&PublicKeySet::single(key).to_jwks())
+    let mut keys: Vec<serde_json::Value> = Vec::new();
+    for path in &args.key {
+        let jwk = load_public_key(path)?.to_jwk();
+        if !keys.iter().any(|known| known["kid"] == jwk["kid"]) {
+            keys.push(jwk);
+        }
+    }
+    print_json(&json!({ "keys": keys }))
 }
 
 /// Runs `lm sign`.

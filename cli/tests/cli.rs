@@ -1097,3 +1097,96 @@ fn help_on_every_subcommand() {
     let verify = String::from_utf8(workspace.run(&["verify", "--help"]).stdout).unwrap();
     assert!(verify.contains("in seconds"), "{verify}");
 }
+
+#[test]
+fn keygen_encrypts_with_passphrase() {
+    let workspace = Workspace::new();
+    let output = workspace
+        .command(&["keygen", "--encrypt", "--out", "sealed.pem"])
+        .env("LM_KEY_PASSPHRASE", "correct horse")
+        .output()
+        .unwrap();
+    let kid = stdout_json(&output)["kid"].as_str().unwrap().to_owned();
+    let pem = std::fs::read_to_string(workspace.path("sealed.pem")).unwrap();
+    assert!(pem.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
+
+    let missing = workspace.run(&["jwks", "--key", "sealed.pem"]);
+    let message = assert_failure(&missing, 10, "LM_STATUS_INVALID_ARGUMENT", 100);
+    assert!(message.contains("LM_KEY_PASSPHRASE"), "{message}");
+
+    let wrong = workspace
+        .command(&["jwks", "--key", "sealed.pem"])
+        .env("LM_KEY_PASSPHRASE", "wrong")
+        .output()
+        .unwrap();
+    let message = assert_failure(&wrong, 20, "LM_STATUS_KEY_INVALID", 200);
+    assert!(message.contains("passphrase is wrong"), "{message}");
+
+    std::fs::write(workspace.path("passphrase.txt"), "correct horse\n").unwrap();
+    let jwks = workspace
+        .command(&["jwks", "--key", "sealed.pem"])
+        .env("LM_KEY_PASSPHRASE_FILE", workspace.path("passphrase.txt"))
+        .output()
+        .unwrap();
+    assert_eq!(stdout_json(&jwks)["keys"][0]["kid"], json!(kid));
+}
+
+#[test]
+fn rotation_keeps_old_tokens_until_key_removed() {
+    let workspace = Workspace::new();
+    workspace.run(&["keygen", "--out", "next.pem"]);
+    std::fs::write(workspace.path("payload.json"), br#"{"hello":"world"}"#).unwrap();
+    let sign = |key: &str| {
+        let output = workspace.run(&["sign", "--key", key, "--payload-file", "payload.json"]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    };
+    let old_token = sign("key.pem");
+    let new_token = sign("next.pem");
+
+    let both = workspace.run(&[
+        "jwks",
+        "--key",
+        "next.pem",
+        "--key",
+        "key.pem",
+        "--key",
+        "public.pem",
+    ]);
+    let jwks = stdout_json(&both);
+    assert_eq!(
+        jwks["keys"].as_array().unwrap().len(),
+        2,
+        "a key given twice is published once"
+    );
+    std::fs::write(workspace.path("both.json"), &both.stdout).unwrap();
+    let only_new = workspace.run(&["jwks", "--key", "next.pem"]);
+    std::fs::write(workspace.path("new.json"), &only_new.stdout).unwrap();
+
+    for token in [&old_token, &new_token] {
+        let verified = workspace.run(&[
+            "verify",
+            "--jwks",
+            "both.json",
+            "--profile",
+            "jws",
+            "--token",
+            token,
+        ]);
+        assert!(verified.status.success(), "{}", stderr(&verified));
+    }
+    let rejected = workspace.run(&[
+        "verify",
+        "--jwks",
+        "new.json",
+        "--profile",
+        "jws",
+        "--token",
+        &old_token,
+    ]);
+    let message = assert_failure(&rejected, 30, "LM_STATUS_SIGNATURE_INVALID", 301);
+    assert!(
+        message.contains(&workspace.kid),
+        "the message names the unknown kid: {message}"
+    );
+}
