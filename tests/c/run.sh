@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds libcheckout, then runs the C ABI test under valgrind and under ASan/UBSan, and builds and
 # runs the C and C++ examples against a token that openssl signs. Exits non-zero on any failure.
-# Needs cargo, gcc, g++, valgrind and openssl.
+# Needs cargo, gcc, g++, valgrind, openssl and OpenSSL's headers (libssl-dev).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -60,6 +60,15 @@ gcc "${warnings[@]}" -std=c11 -g -fsanitize=address,undefined -fno-sanitize-reco
   "$lib/libcheckout.a" -lpthread -ldl -lm
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   run_abi_test "$work/abi_test_asan" examples/licenses/enterprise.json
+
+step "custody_test: a callback signer backed by OpenSSL, and encrypted keys, under valgrind"
+gcc "${warnings[@]}" -std=c11 -g -Iinclude tests/c/custody_test.c -o "$work/custody_test" \
+  -L"$lib" -Wl,-rpath,"$lib" -lcheckout -lcrypto
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$work/kms.key" 2>/dev/null
+openssl pkey -in "$work/kms.key" -aes256 -passout pass:s3cret -out "$work/kms.encrypted.key"
+"${valgrind[@]}" "$work/custody_test" "$work/kms.key" "$work/kms.encrypted.key" s3cret |
+  tee "$work/custody.log"
+tail -n 1 "$work/custody.log" | grep -Eq '^[0-9]+ passed, 0 failed$' || fail "custody_test failed"
 
 step "build the examples"
 gcc "${warnings[@]}" -std=c11 -g -Iinclude examples/c/verify_token.c -o "$work/verify_token_c" \
