@@ -120,11 +120,18 @@ impl<'de> Visitor<'de> for StrictValue {
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
         let mut map = Map::new();
         while let Some(name) = access.next_key::<String>()? {
-            if map.contains_key(&name) {
-                return Err(de::Error::custom(format_args!("duplicate member {name:?}")));
-            }
             let value = access.next_value_seed(StrictValue)?;
-            map.insert(name, value);
+            match map.entry(name) {
+                serde_json::map::Entry::Occupied(existing) => {
+                    return Err(de::Error::custom(format_args!(
+                        "duplicate member {:?}",
+                        existing.key()
+                    )));
+                }
+                serde_json::map::Entry::Vacant(slot) => {
+                    slot.insert(value);
+                }
+            }
         }
         Ok(Value::Object(map))
     }
