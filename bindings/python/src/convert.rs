@@ -41,6 +41,30 @@ pub(crate) fn bytes_or_text(value: &Bound<'_, PyAny>, argument: &str) -> PyResul
     }
 }
 
+/// Copies bytes-like input only. A `str` raises TypeError, because binary data such as a
+/// signature has no text form to guess.
+pub(crate) fn bytes_like(value: &Bound<'_, PyAny>, argument: &str) -> PyResult<Vec<u8>> {
+    if value.is_instance_of::<PyString>() {
+        return Err(PyTypeError::new_err(format!(
+            "{argument} must be bytes-like, not str; encode it first"
+        )));
+    }
+    bytes_or_text(value, argument).map_err(|error| {
+        if error.is_instance_of::<PyTypeError>(value.py()) {
+            PyTypeError::new_err(format!(
+                "{argument} must be bytes-like, not {}",
+                value
+                    .get_type()
+                    .name()
+                    .map(|n| n.to_string())
+                    .unwrap_or_default()
+            ))
+        } else {
+            error
+        }
+    })
+}
+
 /// Serializes a JSON document given as a dict or list, or passes JSON text (`str` or
 /// bytes-like) through unchanged for the core to parse.
 pub(crate) fn json_document(value: &Bound<'_, PyAny>, argument: &str) -> PyResult<Vec<u8>> {

@@ -5,6 +5,7 @@
 mod convert;
 mod errors;
 mod options;
+mod public_key;
 mod signer;
 mod store;
 mod verifier;
@@ -17,6 +18,7 @@ use pyo3::types::PyDict;
 fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = module.py();
     module.add_class::<signer::Signer>()?;
+    module.add_class::<public_key::PublicKey>()?;
     module.add_class::<verifier::Verifier>()?;
     module.add_class::<verifier::VerifiedToken>()?;
     module.add_class::<store::Store>()?;

@@ -1,17 +1,16 @@
 //! Verify options from Python keyword arguments, built as the core's `VerifyOptions` fields.
+//!
+//! Only types are checked here: a value that does not fit its field raises here, and
+//! `Verifier::verify` applies the limits themselves through `VerifyOptions::validate`.
 
-use checkout::timefmt::{parse_request_time, MAX_UNIX_SECONDS};
-use checkout::verify::RequiredEntitlement;
+use checkout::timefmt::parse_request_time;
+use checkout::verify::{RequiredEntitlement, MAX_LEEWAY_SECONDS};
 use checkout::{Algorithm, Profile, VerifyOptions};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyFloat, PyInt, PyString};
 
 use crate::errors::{invalid_argument, IntoPyResult};
-
-// TODO: the core keeps the limits of its options JSON private (verify/options.rs), so this
-// one is repeated here. A public check on `VerifyOptions` would let every binding share them.
-const MAX_LEEWAY_SECONDS: u32 = 86400;
 
 /// The keyword arguments of `Verifier.verify`, as Python passed them.
 pub(crate) struct VerifyArguments<'a, 'py> {
@@ -37,22 +36,16 @@ impl VerifyArguments<'_, '_> {
             options.now = Some(parse_now(now)?);
         }
 
+        // A leeway that does not fit the u32 field is outside the core's range anyway, so the
+        // message states that range.
         let leeway = integer(self.leeway_seconds, "leeway_seconds")?;
-        options.leeway_seconds = match u32::try_from(leeway) {
-            Ok(seconds) if seconds <= MAX_LEEWAY_SECONDS => seconds,
-            _ => {
-                return Err(invalid_argument(format!(
-                    "leeway_seconds must be from 0 to {MAX_LEEWAY_SECONDS}, found {leeway}"
-                )))
-            }
-        };
+        options.leeway_seconds = u32::try_from(leeway).map_err(|_| {
+            invalid_argument(format!(
+                "leeway_seconds is {leeway}; it must be from 0 to {MAX_LEEWAY_SECONDS}"
+            ))
+        })?;
 
         if let Some(names) = &self.algorithms {
-            if names.is_empty() {
-                return Err(invalid_argument(
-                    "algorithms is empty, so no token could verify; pass None for all three",
-                ));
-            }
             options.algorithms = names
                 .iter()
                 .map(|name| Algorithm::from_name(name))
@@ -66,15 +59,11 @@ impl VerifyArguments<'_, '_> {
 
         if let Some(limit) = self.max_token_bytes {
             let limit = integer(limit, "max_token_bytes")?;
-            options.max_token_bytes = match u32::try_from(limit) {
-                Ok(bytes) if bytes >= 1 => bytes as usize,
-                _ => {
-                    return Err(invalid_argument(format!(
-                        "max_token_bytes must be from 1 to {}, found {limit}",
-                        u32::MAX
-                    )))
-                }
-            };
+            options.max_token_bytes = usize::try_from(limit).map_err(|_| {
+                invalid_argument(format!(
+                    "max_token_bytes is {limit}; it must be a positive number of bytes"
+                ))
+            })?;
         }
         Ok(options)
     }
@@ -135,11 +124,12 @@ fn parse_now(value: &Bound<'_, PyAny>) -> PyResult<i64> {
         });
     } else if value.is_instance_of::<PyFloat>() {
         let float: f64 = value.extract()?;
-        if !float.is_finite() || float < 0.0 || float > MAX_UNIX_SECONDS as f64 + 1.0 {
+        if !float.is_finite() {
             return Err(invalid_argument(format!(
-                "now must be from 0 to {MAX_UNIX_SECONDS} Unix seconds, found {float}"
+                "now is {float}; it must be a finite number of Unix seconds"
             )));
         }
+        // The cast saturates, and a saturated value fails the i64 conversion below.
         float.floor() as i128
     } else if value.is_instance_of::<PyInt>() && !value.is_instance_of::<PyBool>() {
         integer(value, "now")?
@@ -150,13 +140,12 @@ fn parse_now(value: &Bound<'_, PyAny>) -> PyResult<i64> {
         )));
     };
 
-    // The same range as the options JSON of the C ABI: the years the time grammar can write.
-    if !(0..=i128::from(MAX_UNIX_SECONDS)).contains(&seconds) {
-        return Err(invalid_argument(format!(
-            "now must be from 0 to {MAX_UNIX_SECONDS} Unix seconds (1970 to 9999), found {seconds}"
-        )));
-    }
-    Ok(seconds as i64)
+    // Only the i64 field is checked here. The core rejects a time outside years 0001 to 9999.
+    i64::try_from(seconds).map_err(|_| {
+        invalid_argument(format!(
+            "now is {seconds} Unix seconds, outside years 0001 to 9999"
+        ))
+    })
 }
 
 /// Reads `require_entitlements`: a sequence of `{"name": str, "value": str | int}` dicts,

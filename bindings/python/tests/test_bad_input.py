@@ -159,7 +159,8 @@ VERIFY_OPTION_CASES: Dict[str, Tuple[Type[BaseException], Dict[str, Any]]] = {
     "leeway str": (TypeError, {"leeway_seconds": "60"}),
     "leeway bool": (TypeError, {"leeway_seconds": True}),
     "leeway float": (TypeError, {"leeway_seconds": 1.5}),
-    "now negative": (libcheckout.InvalidArgumentError, {"now": -1}),
+    "now before year 1": (libcheckout.InvalidArgumentError, {"now": -62135596801}),
+    "now past i64": (libcheckout.InvalidArgumentError, {"now": 2**63}),
     "now after 9999": (libcheckout.InvalidArgumentError, {"now": 253402300800}),
     "now nan": (libcheckout.InvalidArgumentError, {"now": math.nan}),
     "now infinite": (libcheckout.InvalidArgumentError, {"now": math.inf}),
@@ -180,7 +181,9 @@ VERIFY_OPTION_CASES: Dict[str, Tuple[Type[BaseException], Dict[str, Any]]] = {
     "required name int": (TypeError, {"require_entitlements": [{"name": 1}]}),
     "required value float": (TypeError, {"require_entitlements": [{"name": "Seats", "value": 1.5}]}),
     "max bytes zero": (libcheckout.InvalidArgumentError, {"max_token_bytes": 0}),
-    "max bytes huge": (libcheckout.InvalidArgumentError, {"max_token_bytes": 2**32}),
+    "max bytes negative": (libcheckout.InvalidArgumentError, {"max_token_bytes": -1}),
+    "max bytes past usize": (libcheckout.InvalidArgumentError, {"max_token_bytes": 2**64}),
+    "max bytes str": (TypeError, {"max_token_bytes": "100"}),
     "unknown keyword": (TypeError, {"nodeId": "x"}),
 }
 
@@ -194,6 +197,41 @@ def test_bad_verify_option(token: str, verifier: libcheckout.Verifier, case: str
 
     if issubclass(expected, libcheckout.LicenseError):
         assert type(raised.value) is expected
+
+
+# Options of the right type but outside the limits reach the core, which rejects them with
+# its own message, the same for every binding.
+CORE_LIMIT_CASES: Dict[str, Tuple[Dict[str, Any], str]] = {
+    "leeway over a day": ({"leeway_seconds": 86401}, "leewaySeconds is 86401; it must be from 0 to 86400"),
+    "algorithms empty": ({"algorithms": []}, "algorithms is empty, so no token could verify"),
+    "max bytes zero": ({"max_token_bytes": 0}, "maxTokenBytes is 0; it must be at least 1"),
+    "now after 9999": ({"now": 253402300800}, "now is 253402300800, outside years 0001 to 9999"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CORE_LIMIT_CASES))
+def test_verify_limits_from_core(token: str, verifier: libcheckout.Verifier, case: str) -> None:
+    options, message = CORE_LIMIT_CASES[case]
+
+    with pytest.raises(libcheckout.InvalidArgumentError) as raised:
+        verifier.verify(token, **options)
+
+    assert raised.value.status == 100
+    assert str(raised.value) == message
+
+
+def test_verify_now_before_1970_accepted(token: str, verifier: libcheckout.Verifier) -> None:
+    # A time before 1970 is a valid option, so verification reaches the claims.
+    with pytest.raises(libcheckout.TokenNotYetValidError) as raised:
+        verifier.verify(token, now=-1)
+
+    assert raised.value.status == 303
+
+
+def test_verify_max_bytes_over_u32_accepted(token: str, verifier: libcheckout.Verifier) -> None:
+    verified = verifier.verify(token, now=ISSUED, max_token_bytes=2**32)
+
+    assert verified.header["alg"] == "PS256"
 
 
 def b64(data: bytes) -> str:

@@ -6,7 +6,7 @@ import inspect
 
 import libcheckout
 
-CLASSES = [libcheckout.Signer, libcheckout.Verifier, libcheckout.VerifiedToken, libcheckout.Store]
+CLASSES = [libcheckout.PublicKey, libcheckout.Signer, libcheckout.Verifier, libcheckout.VerifiedToken, libcheckout.Store]
 
 
 def test_version_matches_package_metadata() -> None:
@@ -20,7 +20,7 @@ def test_all_names_exist() -> None:
     missing = [name for name in libcheckout.__all__ if not hasattr(libcheckout, name)]
 
     assert missing == []
-    assert len(libcheckout.__all__) == 25
+    assert len(libcheckout.__all__) == 26
 
 
 def test_every_public_name_has_docstring() -> None:
@@ -42,7 +42,7 @@ def test_every_public_name_has_docstring() -> None:
 
 
 def test_classes_report_public_module() -> None:
-    assert [cls.__module__ for cls in CLASSES] == ["libcheckout"] * 4
+    assert [cls.__module__ for cls in CLASSES] == ["libcheckout"] * 5
 
 
 def test_verifier_repr_counts_keys(signer: libcheckout.Signer, other_signer: libcheckout.Signer) -> None:

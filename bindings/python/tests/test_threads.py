@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -77,4 +78,52 @@ def test_gil_released_during_key_generation() -> None:
             iterations_inside += 1
     worker.join()
 
+    assert iterations_inside > 0
+
+
+def test_eight_threads_share_public_key(signer: libcheckout.Signer) -> None:
+    key = libcheckout.PublicKey.from_pem(signer.public_key_pem())
+    barrier = threading.Barrier(THREADS)
+
+    def work(index: int) -> list:
+        message = f"message {index}".encode()
+        header, payload, signature = signer.sign(message, algorithm="PS384").split(".")
+        raw_signature = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
+        signing_input = f"{header}.{payload}".encode()
+        barrier.wait()
+        return [key.verify("PS384", signing_input, raw_signature) for _ in range(20)] + [
+            key.verify("PS384", message, raw_signature)
+        ]
+
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        outcomes = list(pool.map(work, range(THREADS)))
+
+    assert outcomes == [[True] * 20 + [False]] * THREADS
+
+
+def test_gil_released_during_public_key_verify(signer: libcheckout.Signer) -> None:
+    # The same count as for key generation. The message is large, so hashing it inside the
+    # native call takes long enough for this thread to run while the GIL is released.
+    # NOTE: copying the message happens before the release, with the GIL held.
+    key = libcheckout.PublicKey.from_pem(signer.public_key_pem())
+    message = bytes(64 * 1024 * 1024)
+    inside_call = threading.Event()
+    done = threading.Event()
+    outcome = []
+
+    def verify() -> None:
+        inside_call.set()
+        outcome.append(key.verify("PS512", message, bytes(256)))
+        inside_call.clear()
+        done.set()
+
+    worker = threading.Thread(target=verify)
+    worker.start()
+    iterations_inside = 0
+    while not done.is_set():
+        if inside_call.is_set():
+            iterations_inside += 1
+    worker.join()
+
+    assert outcome == [False]
     assert iterations_inside > 0

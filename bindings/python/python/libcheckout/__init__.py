@@ -2,10 +2,11 @@
 
 An issuer signs checkout tokens (JWS with RSASSA-PSS: PS256, PS384 or PS512) from a license
 store with a ``Signer``; a product verifies them offline with a ``Verifier`` that holds only
-the issuer's public key. Failures raise subclasses of ``LicenseError``.
+the issuer's public key. A ``PublicKey`` checks RSASSA-PSS signatures over raw messages.
+Failures raise subclasses of ``LicenseError``.
 """
 
-from libcheckout._native import Signer, Store, VerifiedToken, Verifier, __version__
+from libcheckout._native import PublicKey, Signer, Store, VerifiedToken, Verifier, __version__
 from libcheckout.errors import (
     CheckoutError,
     ConflictError,
@@ -30,6 +31,7 @@ from libcheckout.errors import (
 )
 
 __all__ = [
+    "PublicKey",
     "Signer",
     "Store",
     "VerifiedToken",

@@ -5,7 +5,7 @@ import os
 from types import TracebackType
 from typing import Any, Dict, Mapping, Optional, Sequence, Type, Union, final
 
-__all__ = ["STATUS_CODES", "Signer", "Store", "VerifiedToken", "Verifier", "__version__"]
+__all__ = ["STATUS_CODES", "PublicKey", "Signer", "Store", "VerifiedToken", "Verifier", "__version__"]
 
 __version__: str
 
@@ -16,6 +16,20 @@ _BytesLike = Union[bytes, bytearray, memoryview]
 _Text = Union[str, _BytesLike]
 _Json = Union[Mapping[str, Any], str, _BytesLike]
 _Now = Union[datetime.datetime, int, float, str]
+
+@final
+class PublicKey:
+    @staticmethod
+    def from_pem(pem: _Text) -> PublicKey: ...
+    @staticmethod
+    def from_jwk(jwk: _Json) -> PublicKey: ...
+    @property
+    def kid(self) -> str: ...
+    @property
+    def bits(self) -> int: ...
+    def to_jwk(self) -> Dict[str, str]: ...
+    def to_pem(self) -> str: ...
+    def verify(self, algorithm: str, message: _BytesLike, signature: _BytesLike) -> bool: ...
 
 @final
 class Signer:
