@@ -54,7 +54,8 @@ fn main() {
     ));
     configs.push(("SQLite, synchronous=FULL".into(), sqlite("full-1.db"), 1));
     if let Ok(url) = std::env::var("LM_TEST_POSTGRES_URL") {
-        configs.push(("PostgreSQL (loopback)".into(), url, 16));
+        let clients = setting("LM_BENCH_POSTGRES_CLIENTS", 16);
+        configs.push(("PostgreSQL (loopback)".into(), url, clients));
     } else {
         eprintln!("PostgreSQL not measured: set LM_TEST_POSTGRES_URL (scripts/postgres.sh start prints it)");
     }

@@ -361,6 +361,33 @@ lm_status lm_signer_from_callback(const uint8_t *public_key,
                                   void *user_data,
                                   struct lm_signer **out);
 
+// Creates a signer whose private key stays on a PKCS#11 token (an HSM). The module is loaded
+// and initialized once per process and shared by every signer from it; the signer keeps a
+// pool of logged-in sessions, so one handle may sign from many threads at once. The public
+// key is read from the token and must pass the key policy; its thumbprint is the `kid`.
+// Signatures use CKM_RSA_PKCS_PSS and are verified with the public key before use.
+//
+// - `module_path`: the PKCS#11 module file, such as `/usr/lib/softhsm/libsofthsm2.so`.
+// - `token_label`: the label of the token.
+// - `pin`: the user PIN; it never appears in a message.
+// - `key_label`: the label (CKA_LABEL) of the RSA private key.
+// - `alg`: the default algorithm, `"PS256"`, `"PS384"` or `"PS512"`; NULL means PS256.
+// - `out`: receives a new handle, freed with `lm_signer_free`; NULL on failure.
+//
+// Returns `LM_STATUS_OK`, `LM_STATUS_INVALID_ARGUMENT` (NULL or non-UTF-8 text),
+// `LM_STATUS_SIGNER` (the module cannot be loaded, no token has that label, a wrong PIN, a
+// failed test signature, or a library built without the `pkcs11` feature),
+// `LM_STATUS_KEY_INVALID` (no private key has that label, it is not an RSA key that may
+// sign, or it is outside the key policy) or `LM_STATUS_UNSUPPORTED_SIGNATURE_METHOD`
+// (`alg`). Messages name the PKCS#11 return value, such as `CKR_PIN_INCORRECT`.
+LM_MUST_USE
+lm_status lm_signer_from_pkcs11(const char *module_path,
+                                const char *token_label,
+                                const char *pin,
+                                const char *key_label,
+                                const char *alg,
+                                struct lm_signer **out);
+
 // Returns the name of a status value, such as `"LM_STATUS_NODE_MISMATCH"`, or
 // `"LM_STATUS_UNKNOWN"` for a value this version does not define.
 //

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs the system packages the tests need on a fresh Debian machine: the openssl command
 # line (interoperability tests and the quickstart), valgrind (C ABI tests), Python's venv
-# module (interoperability tests) and a PostgreSQL server (store tests). The Rust toolchain,
-# gcc, g++ and python3 come with the machine. Packages already present are left alone, so a
-# second run is quick.
+# module (interoperability tests), a PostgreSQL server (store tests) and SoftHSM2, a software
+# PKCS#11 token (HSM signer tests). The Rust toolchain, gcc, g++ and python3 come with the
+# machine. Packages already present are left alone, so a second run is quick.
 set -euo pipefail
 
 missing=()
@@ -14,6 +14,7 @@ command -v g++ >/dev/null 2>&1 || missing+=(g++)
 [ -f /usr/include/openssl/evp.h ] || missing+=(libssl-dev)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+command -v softhsm2-util >/dev/null 2>&1 || missing+=(softhsm2)
 
 if [ "${#missing[@]}" -eq 0 ]; then
     echo "install-deps: every system package is present"

@@ -11,6 +11,11 @@ step "Private PostgreSQL server for the store tests (scripts/postgres.sh)"
 eval "$(scripts/postgres.sh start)"
 trap 'scripts/postgres.sh stop' EXIT
 
+step "SoftHSM2 token for the PKCS#11 signer tests (scripts/softhsm.sh)"
+softhsm_dir="$(mktemp -d "${TMPDIR:-/tmp}/libcheckout-softhsm.XXXXXX")"
+trap 'scripts/postgres.sh stop; rm -rf "$softhsm_dir"' EXIT
+eval "$(scripts/softhsm.sh init "$softhsm_dir")"
+
 step "Rust tests (cargo test --workspace --release)"
 cargo test --workspace --release
 

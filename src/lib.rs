@@ -25,6 +25,8 @@ pub mod jws;
 pub mod keys;
 #[cfg(feature = "sqlite")]
 pub mod license;
+#[cfg(feature = "pkcs11")]
+mod pkcs11;
 pub mod signer;
 pub mod timefmt;
 pub mod verify;

@@ -45,6 +45,9 @@ enum KeySource {
         public: PublicKey,
         signer: Box<dyn DigestSigner>,
     },
+    /// A private key on a PKCS#11 token.
+    #[cfg(feature = "pkcs11")]
+    Pkcs11(crate::pkcs11::TokenKey),
 }
 
 /// Signs JWS tokens with one RSA key and a default PS algorithm.
@@ -128,6 +131,38 @@ impl Signer {
         Ok(signer)
     }
 
+    /// Creates a signer whose private key stays on a PKCS#11 token (an HSM). The module at
+    /// `module_path` is loaded once per process and shared by every signer from it. The
+    /// signer logs in to the token labelled `token_label` with `pin` and signs with the RSA
+    /// private key labelled `key_label`. The public key comes from the token's public key
+    /// object of the same label, or from the private object's public attributes, and must
+    /// pass the key policy.
+    ///
+    /// Signing uses CKM_RSA_PKCS_PSS over the SHA-2 digest of the signing input, and each
+    /// signature is verified with the public key before use; one test signature is made here.
+    ///
+    /// Errors: [`ErrorKind::Signer`] for a module that cannot be loaded, an unknown token, a
+    /// wrong PIN or a failed or unverifiable signature; [`ErrorKind::KeyInvalid`] for a
+    /// missing key, a key that is not RSA or may not sign, or one outside the key policy.
+    /// Messages name the PKCS#11 return value, such as `CKR_PIN_INCORRECT`, never the PIN.
+    #[cfg(feature = "pkcs11")]
+    pub fn from_pkcs11(
+        module_path: impl AsRef<std::path::Path>,
+        token_label: &str,
+        pin: &str,
+        key_label: &str,
+        algorithm: Option<Algorithm>,
+    ) -> Result<Signer> {
+        let key = crate::pkcs11::TokenKey::open(module_path.as_ref(), token_label, pin, key_label)?;
+        let algorithm = algorithm.unwrap_or(Algorithm::PS256);
+        let signer = Signer {
+            source: KeySource::Pkcs11(key),
+            algorithm,
+        };
+        signer.sign_bytes(algorithm, b"libcheckout signer self-test")?;
+        Ok(signer)
+    }
+
     /// Generates a fresh key of `bits` (2048, 3072 or 4096) and wraps it in a signer.
     pub fn generate(bits: u32, algorithm: Option<Algorithm>) -> Result<Signer> {
         Signer::new(PrivateKey::generate(bits)?, algorithm)
@@ -148,6 +183,8 @@ impl Signer {
         match &self.source {
             KeySource::InMemory(key) => key.public_key(),
             KeySource::External { public, .. } => public,
+            #[cfg(feature = "pkcs11")]
+            KeySource::Pkcs11(key) => key.public_key(),
         }
     }
 
@@ -155,10 +192,9 @@ impl Signer {
     pub fn private_key_pem(&self) -> Result<Zeroizing<String>> {
         match &self.source {
             KeySource::InMemory(key) => key.to_pkcs8_pem(),
-            KeySource::External { .. } => Err(err(
-                ErrorKind::KeyInvalid,
-                "this signer's private key is held outside the process and cannot be exported",
-            )),
+            KeySource::External { .. } => Err(held_outside()),
+            #[cfg(feature = "pkcs11")]
+            KeySource::Pkcs11(_) => Err(held_outside()),
         }
     }
 
@@ -179,8 +215,46 @@ impl Signer {
             KeySource::External { public, signer } => {
                 sign_externally(public, signer.as_ref(), algorithm, signing_input)
             }
+            #[cfg(feature = "pkcs11")]
+            KeySource::Pkcs11(key) => sign_on_token(key, algorithm, signing_input),
         }
     }
+}
+
+fn held_outside() -> crate::Error {
+    err(
+        ErrorKind::KeyInvalid,
+        "this signer's private key is held outside the process and cannot be exported",
+    )
+}
+
+/// Signs on a PKCS#11 token and verifies the signature before it is used.
+#[cfg(feature = "pkcs11")]
+fn sign_on_token(
+    key: &crate::pkcs11::TokenKey,
+    algorithm: Algorithm,
+    signing_input: &[u8],
+) -> Result<Vec<u8>> {
+    let digest = backend::digest_for(algorithm, signing_input);
+    let signature = key.sign_digest(algorithm, &digest)?;
+    if key
+        .public_key()
+        .verify(algorithm, signing_input, &signature)
+    {
+        return Ok(signature);
+    }
+    Err(err(
+        ErrorKind::Signer,
+        format!(
+            "the signature from {} does not verify as {algorithm} with a {}-byte salt and the \
+             token's public key ({} bytes returned, {} expected); the token's public and private \
+             objects of that label may belong to different key pairs",
+            key.describe(),
+            algorithm.hash_len(),
+            signature.len(),
+            key.public_key().modulus_len()
+        ),
+    ))
 }
 
 /// Asks an external signer for a signature and verifies it before it is used.

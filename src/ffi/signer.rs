@@ -303,3 +303,79 @@ impl DigestSigner for CallbackSigner {
         Ok(signature)
     }
 }
+
+/// Creates a signer whose private key stays on a PKCS#11 token (an HSM). The module is loaded
+/// and initialized once per process and shared by every signer from it; the signer keeps a
+/// pool of logged-in sessions, so one handle may sign from many threads at once. The public
+/// key is read from the token and must pass the key policy; its thumbprint is the `kid`.
+/// Signatures use CKM_RSA_PKCS_PSS and are verified with the public key before use.
+///
+/// - `module_path`: the PKCS#11 module file, such as `/usr/lib/softhsm/libsofthsm2.so`.
+/// - `token_label`: the label of the token.
+/// - `pin`: the user PIN; it never appears in a message.
+/// - `key_label`: the label (CKA_LABEL) of the RSA private key.
+/// - `alg`: the default algorithm, `"PS256"`, `"PS384"` or `"PS512"`; NULL means PS256.
+/// - `out`: receives a new handle, freed with `lm_signer_free`; NULL on failure.
+///
+/// Returns `LM_STATUS_OK`, `LM_STATUS_INVALID_ARGUMENT` (NULL or non-UTF-8 text),
+/// `LM_STATUS_SIGNER` (the module cannot be loaded, no token has that label, a wrong PIN, a
+/// failed test signature, or a library built without the `pkcs11` feature),
+/// `LM_STATUS_KEY_INVALID` (no private key has that label, it is not an RSA key that may
+/// sign, or it is outside the key policy) or `LM_STATUS_UNSUPPORTED_SIGNATURE_METHOD`
+/// (`alg`). Messages name the PKCS#11 return value, such as `CKR_PIN_INCORRECT`.
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn lm_signer_from_pkcs11(
+    module_path: *const c_char,
+    token_label: *const c_char,
+    pin: *const c_char,
+    key_label: *const c_char,
+    alg: *const c_char,
+    out: *mut *mut lm_signer,
+) -> lm_status {
+    guard(|| {
+        clear_handle(out);
+        if out.is_null() {
+            return Err(null_argument("out"));
+        }
+        // SAFETY: each text argument is NULL or a NUL-terminated string.
+        let module_path = unsafe { input_text(module_path, "module_path") }?;
+        // SAFETY: as above.
+        let token_label = unsafe { input_text(token_label, "token_label") }?;
+        // SAFETY: as above.
+        let pin = unsafe { input_text(pin, "pin") }?;
+        // SAFETY: as above.
+        let key_label = unsafe { input_text(key_label, "key_label") }?;
+        // SAFETY: as above.
+        let algorithm = unsafe { optional_algorithm(alg) }?;
+        write_handle::<Signer, lm_signer>(
+            out,
+            pkcs11_signer(module_path, token_label, pin, key_label, algorithm)?,
+        )
+    })
+}
+
+#[cfg(feature = "pkcs11")]
+fn pkcs11_signer(
+    module_path: &str,
+    token_label: &str,
+    pin: &str,
+    key_label: &str,
+    algorithm: Option<Algorithm>,
+) -> crate::Result<Signer> {
+    Signer::from_pkcs11(module_path, token_label, pin, key_label, algorithm)
+}
+
+#[cfg(not(feature = "pkcs11"))]
+fn pkcs11_signer(
+    _module_path: &str,
+    _token_label: &str,
+    _pin: &str,
+    _key_label: &str,
+    _algorithm: Option<Algorithm>,
+) -> crate::Result<Signer> {
+    Err(crate::error::Error::new(
+        crate::ErrorKind::Signer,
+        "this libcheckout was built without the pkcs11 feature; rebuild it with that feature to sign with a PKCS#11 token",
+    ))
+}
