@@ -244,17 +244,27 @@ def render(results: List[Result], command: str, rounds: int, batch_seconds: floa
     return "\n".join(lines) + "\n"
 
 
+SECTION_START = "<!-- python-verify:start -->"
+SECTION_END = "<!-- python-verify:end -->"
+
+
 def write_section(path: Path, section: str) -> None:
-    """Replace the section in `path`, or append it, keeping every other section."""
+    """Replace the section between its markers in `path`, or append it, keeping every other section."""
     text = path.read_text(encoding="utf-8") if path.exists() else INTRO
-    # The section runs from its title to the next second-level heading or the end.
-    pattern = re.compile(rf"^{re.escape(SECTION_TITLE)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section + "\n", text, count=1).rstrip("\n") + "\n"
+    block = f"{SECTION_START}\n{section.rstrip()}\n{SECTION_END}\n"
+    start, end = text.find(SECTION_START), text.find(SECTION_END)
+    if start != -1 and end != -1:
+        text = text[:start] + block + text[end + len(SECTION_END) :].lstrip("\n")
     else:
-        text = text.rstrip("\n") + "\n\n" + section
+        # A section written before the markers existed runs from its title to the next marker
+        # or second-level heading.
+        pattern = re.compile(rf"^{re.escape(SECTION_TITLE)}\n.*?(?=^## |^<!-- |\Z)", re.MULTILINE | re.DOTALL)
+        if pattern.search(text):
+            text = pattern.sub(lambda _: block + "\n", text, count=1)
+        else:
+            text = text.rstrip("\n") + "\n\n" + block
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    path.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
 
 
 def main() -> None:
