@@ -19,6 +19,15 @@ eval "$(scripts/softhsm.sh init "$softhsm_dir")"
 step "Rust tests (cargo test --workspace --release)"
 cargo test --workspace --release
 
+step "Rust tests under AddressSanitizer (nightly toolchain only)"
+if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+    RUSTFLAGS="-Zsanitizer=address" ASAN_OPTIONS=detect_leaks=1 \
+        cargo +nightly test -p checkout --lib --tests --target x86_64-unknown-linux-gnu
+else
+    echo "skipped: AddressSanitizer for Rust needs a nightly toolchain, and this machine has none" \
+        "(the C tests below run under ASan and valgrind)"
+fi
+
 step "Lints (cargo clippy, warnings are errors; unsafe blocks need SAFETY comments)"
 cargo clippy --workspace --all-targets --release -- -D warnings
 
