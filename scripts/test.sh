@@ -40,6 +40,9 @@ tests/interop/run.sh
 step "Python binding tests (bindings/python/run-tests.sh)"
 bindings/python/run-tests.sh
 
+step "AWS KMS example against the moto emulator (examples/kms/run-tests.sh)"
+examples/kms/run-tests.sh
+
 step "Node binding tests (bindings/node/run-tests.sh)"
 bindings/node/run-tests.sh
 

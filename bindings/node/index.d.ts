@@ -19,6 +19,28 @@ export declare class Signer {
   /** Loads a signer like `fromPem`, on the libuv thread pool. */
   static fromPemAsync(pem: string | Uint8Array, algorithm?: string): Promise<Signer>
   /**
+   * Creates a signer whose private key stays in a KMS or another signing service.
+   *
+   * `publicKeyPem` is the key's public half: SubjectPublicKeyInfo or PKCS#1, PEM or DER
+   * (AWS KMS GetPublicKey returns DER SubjectPublicKeyInfo, usable as it comes).
+   * `algorithm` is the default for tokens ("PS256" when undefined or null). `callback(alg,
+   * digest)` receives the algorithm name and the SHA-2 hash of the JWS signing input, and
+   * returns the RSASSA-PSS signature of that digest, with a salt as long as the hash, as a
+   * Buffer of the modulus length.
+   *
+   * Every signature is verified with the public key before a token is emitted, and one
+   * test signature is made here, by calling `callback` on this thread. A throw, a failed
+   * check or a value that is not a Buffer throws LM_STATUS_SIGNER. The synchronous methods
+   * call `callback` on the JavaScript thread and reject a Promise it returns, while
+   * `fromCallbackAsync` and the `...Async` methods accept one.
+   */
+  static fromCallback(publicKeyPem: string | Uint8Array, algorithm: string | undefined | null, callback: (alg: string, digest: Buffer) => Buffer | Promise<Buffer>): Signer
+  /**
+   * Creates a signer like `fromCallback`, making the test signature from the libuv thread
+   * pool, so `callback` may return a Promise of the signature.
+   */
+  static fromCallbackAsync(publicKeyPem: string | Uint8Array, algorithm: string | undefined | null, callback: (alg: string, digest: Buffer) => Buffer | Promise<Buffer>): Promise<Signer>
+  /**
    * Generates a fresh key of `bits` (2048, the default, 3072 or 4096) with public exponent
    * 65537. This takes from milliseconds to seconds; prefer `generateAsync` on a server.
    */
@@ -33,7 +55,10 @@ export declare class Signer {
   publicKeyPem(): string
   /** Returns the public JWK, with "kid", "kty", "n", "e" and "use". */
   publicJwk(): Record<string, string>
-  /** Returns the private key as a PKCS#8 PEM. Keep the result secret. */
+  /**
+   * Returns the private key as a PKCS#8 PEM. Keep the result secret. A signer from
+   * `fromCallback` throws LM_STATUS_KEY_INVALID, because its key never leaves the service.
+   */
   privateKeyPem(): string
   /**
    * Signs `payload` as a JWS compact token and returns the token. An object or array is

@@ -43,9 +43,16 @@ async function issueAndVerify(): Promise<string> {
   const later: VerifiedToken = await verifier.verifyAsync(new Uint8Array(payload), { now: 1_800_000_000 })
   const token: string = await signer.signAsync({ claims, later: later.header }, 'PS512')
 
+  const service = (alg: string, digest: Buffer): Buffer => Buffer.concat([Buffer.from(alg), digest])
+  const held: Signer = Signer.fromCallback(signer.publicKeyPem(), 'PS384', service)
+  const awaited: Signer = await Signer.fromCallbackAsync(Buffer.from(signer.publicKeyPem()), null, async (alg, digest) =>
+    service(alg, digest),
+  )
+  const heldKid: string = held.kid + awaited.kid
+
   const code: StatusCode = StatusCode.TokenExpired
   const codes: Record<number, StatusCode> = statusCodes()
-  return [kid, closed, token, code, codes[302], version()].join(' ')
+  return [kid, heldKid, closed, token, code, codes[302], version()].join(' ')
 }
 
 void issueAndVerify

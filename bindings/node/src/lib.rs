@@ -7,6 +7,7 @@
 #[macro_use]
 extern crate napi_derive;
 
+mod callback;
 mod convert;
 mod errors;
 mod options;

@@ -7,20 +7,31 @@ use napi::bindgen_prelude::{AsyncTask, FromNapiValue, Unknown};
 use napi::{Env, JsValue, ValueType};
 use zeroize::Zeroizing;
 
+use crate::callback::JsDigestSigner;
 use crate::convert::{bytes_or_text, describe, json_document};
 use crate::errors::{guarded, invalid_argument, type_error, IntoJsResult};
-use crate::task::{spawn, Job};
+use crate::task::{spawn, spawn_signing, Job, SignerTask};
 
 /// An RSA private key (2048 to 4096 bits) that signs JWS tokens with PS256, PS384 or PS512.
 #[napi]
 pub struct Signer {
     pub(crate) inner: Arc<checkout::Signer>,
+    /// Whether signing calls a JavaScript function, which decides where `...Async` work runs.
+    pub(crate) calls_js: bool,
 }
 
 impl Signer {
     fn wrap(inner: checkout::Signer) -> napi::Result<Signer> {
         Ok(Signer {
             inner: Arc::new(inner),
+            calls_js: false,
+        })
+    }
+
+    fn wrap_callback(inner: checkout::Signer) -> napi::Result<Signer> {
+        Ok(Signer {
+            inner: Arc::new(inner),
+            calls_js: true,
         })
     }
 }
@@ -43,6 +54,36 @@ fn parse_algorithm(env: &Env, value: Option<Unknown<'_>>) -> napi::Result<Option
             ),
         )),
     }
+}
+
+/// Reads the algorithm of `fromCallback`, where `null` also selects the default.
+fn parse_callback_algorithm(
+    env: &Env,
+    value: Option<Unknown<'_>>,
+) -> napi::Result<Option<Algorithm>> {
+    match value {
+        Some(value) if value.get_type()? == ValueType::Null => Ok(None),
+        other => parse_algorithm(env, other),
+    }
+}
+
+/// Reads the public key and signing function of `fromCallback`.
+fn callback_args(
+    env: &Env,
+    public_key_pem: &Unknown<'_>,
+    callback: &Unknown<'_>,
+) -> napi::Result<(Vec<u8>, JsDigestSigner)> {
+    let public_key = bytes_or_text(env, public_key_pem, "publicKeyPem")?;
+    if callback.get_type()? != ValueType::Function {
+        return Err(type_error(
+            env,
+            format!(
+                "callback must be a function (alg, digest) => Buffer | Promise<Buffer>, not {}",
+                describe(callback)
+            ),
+        ));
+    }
+    Ok((public_key, JsDigestSigner::new(env, callback)?))
 }
 
 /// Reads an optional key size; the core rejects sizes other than 2048, 3072 and 4096.
@@ -100,6 +141,59 @@ impl Signer {
         ))
     }
 
+    /// Creates a signer whose private key stays in a KMS or another signing service.
+    ///
+    /// `publicKeyPem` is the key's public half: SubjectPublicKeyInfo or PKCS#1, PEM or DER
+    /// (AWS KMS GetPublicKey returns DER SubjectPublicKeyInfo, usable as it comes).
+    /// `algorithm` is the default for tokens ("PS256" when undefined or null). `callback(alg,
+    /// digest)` receives the algorithm name and the SHA-2 hash of the JWS signing input, and
+    /// returns the RSASSA-PSS signature of that digest, with a salt as long as the hash, as a
+    /// Buffer of the modulus length.
+    ///
+    /// Every signature is verified with the public key before a token is emitted, and one
+    /// test signature is made here, by calling `callback` on this thread. A throw, a failed
+    /// check or a value that is not a Buffer throws LM_STATUS_SIGNER. The synchronous methods
+    /// call `callback` on the JavaScript thread and reject a Promise it returns, while
+    /// `fromCallbackAsync` and the `...Async` methods accept one.
+    #[napi(factory, catch_unwind)]
+    pub fn from_callback(
+        env: Env,
+        #[napi(ts_arg_type = "string | Uint8Array")] public_key_pem: Unknown,
+        #[napi(ts_arg_type = "string | undefined | null")] algorithm: Option<Unknown>,
+        #[napi(ts_arg_type = "(alg: string, digest: Buffer) => Buffer | Promise<Buffer>")]
+        callback: Unknown,
+    ) -> napi::Result<Signer> {
+        let algorithm = parse_callback_algorithm(&env, algorithm)?;
+        let (public_key, callback) = callback_args(&env, &public_key_pem, &callback)?;
+        let inner = guarded(|| {
+            checkout::Signer::from_digest_signer(&public_key, algorithm, Box::new(callback))
+        })
+        .into_js(&env)?;
+        Signer::wrap_callback(inner)
+    }
+
+    /// Creates a signer like `fromCallback`, making the test signature from the libuv thread
+    /// pool, so `callback` may return a Promise of the signature.
+    #[napi(catch_unwind, ts_return_type = "Promise<Signer>")]
+    pub fn from_callback_async<'env>(
+        env: &'env Env,
+        #[napi(ts_arg_type = "string | Uint8Array")] public_key_pem: Unknown,
+        #[napi(ts_arg_type = "string | undefined | null")] algorithm: Option<Unknown>,
+        #[napi(ts_arg_type = "(alg: string, digest: Buffer) => Buffer | Promise<Buffer>")]
+        callback: Unknown,
+    ) -> napi::Result<SignerTask<'env, checkout::Signer, Signer>> {
+        let algorithm = parse_callback_algorithm(env, algorithm)?;
+        let (public_key, callback) = callback_args(env, &public_key_pem, &callback)?;
+        spawn_signing(
+            env,
+            true,
+            move || {
+                checkout::Signer::from_digest_signer(&public_key, algorithm, Box::new(callback))
+            },
+            Signer::wrap_callback,
+        )
+    }
+
     /// Generates a fresh key of `bits` (2048, the default, 3072 or 4096) with public exponent
     /// 65537. This takes from milliseconds to seconds; prefer `generateAsync` on a server.
     #[napi(factory, catch_unwind)]
@@ -153,7 +247,8 @@ impl Signer {
         self.inner.public_key().to_jwk()
     }
 
-    /// Returns the private key as a PKCS#8 PEM. Keep the result secret.
+    /// Returns the private key as a PKCS#8 PEM. Keep the result secret. A signer from
+    /// `fromCallback` throws LM_STATUS_KEY_INVALID, because its key never leaves the service.
     #[napi(catch_unwind)]
     pub fn private_key_pem(&self, env: Env) -> napi::Result<String> {
         let pem = guarded(|| self.inner.private_key_pem()).into_js(&env)?;
@@ -177,16 +272,21 @@ impl Signer {
 
     /// Signs like `sign`, on the libuv thread pool.
     #[napi(catch_unwind, ts_return_type = "Promise<string>")]
-    pub fn sign_async(
+    pub fn sign_async<'env>(
         &self,
-        env: Env,
+        env: &'env Env,
         #[napi(ts_arg_type = "string | Uint8Array | object")] payload: Unknown,
         #[napi(ts_arg_type = "string")] algorithm: Option<Unknown>,
-    ) -> napi::Result<AsyncTask<Job<String, String>>> {
-        let payload = json_document(&env, &payload, "payload")?;
-        let algorithm = parse_algorithm(&env, algorithm)?;
+    ) -> napi::Result<SignerTask<'env, String, String>> {
+        let payload = json_document(env, &payload, "payload")?;
+        let algorithm = parse_algorithm(env, algorithm)?;
         let signer = Arc::clone(&self.inner);
-        Ok(spawn(move || sign(&signer, algorithm, &payload), Ok))
+        spawn_signing(
+            env,
+            self.calls_js,
+            move || sign(&signer, algorithm, &payload),
+            Ok,
+        )
     }
 }
 

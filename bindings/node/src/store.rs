@@ -11,7 +11,7 @@ use crate::convert::{describe, json_document};
 use crate::errors::{guarded, invalid_argument, type_error, IntoJsResult};
 use crate::options::store_options;
 use crate::signer::Signer;
-use crate::task::{spawn, Job, Json};
+use crate::task::{spawn, spawn_signing, Job, Json, SignerTask};
 
 type CoreStore = checkout::license::Store;
 type Response = AsyncTask<Job<Value, Json>>;
@@ -46,7 +46,8 @@ fn location_arg(env: &Env, value: &Unknown<'_>) -> napi::Result<String> {
     unsafe { String::from_napi_value(env.raw(), value.raw()) }
 }
 
-fn signer_arg(env: &Env, value: &Unknown<'_>) -> napi::Result<Arc<checkout::Signer>> {
+/// Reads a `Signer` argument: its core signer, and whether signing calls JavaScript.
+fn signer_arg(env: &Env, value: &Unknown<'_>) -> napi::Result<(Arc<checkout::Signer>, bool)> {
     if !Signer::instance_of(env, value)? {
         return Err(type_error(
             env,
@@ -55,7 +56,7 @@ fn signer_arg(env: &Env, value: &Unknown<'_>) -> napi::Result<Arc<checkout::Sign
     }
     // SAFETY: the value is a Signer instance of the current call's environment.
     let signer = unsafe { ClassInstance::<Signer>::from_napi_value(env.raw(), value.raw()) }?;
-    Ok(Arc::clone(&signer.inner))
+    Ok((Arc::clone(&signer.inner), signer.calls_js))
 }
 
 impl Store {
@@ -76,6 +77,25 @@ impl Store {
         let request = json_document(env, request, "request")?;
         let store = self.open_store(env)?;
         guarded(|| operation(&store, &request)).into_js(env)
+    }
+
+    /// Queues one signing operation on a copy of the request, on the libuv thread pool or,
+    /// for a signer that calls JavaScript, on a thread of its own.
+    fn spawn_signing<'env>(
+        &self,
+        env: &'env Env,
+        calls_js: bool,
+        request: &Unknown<'_>,
+        operation: impl FnOnce(&CoreStore, &[u8]) -> checkout::Result<Value> + Send + 'static,
+    ) -> napi::Result<SignerTask<'env, Value, Json>> {
+        let request = json_document(env, request, "request")?;
+        let store = self.open_store(env)?;
+        spawn_signing(
+            env,
+            calls_js,
+            move || operation(&store, &request),
+            |value| Ok(Json(value)),
+        )
     }
 
     /// Queues one operation on a copy of the request on the libuv thread pool.
@@ -251,7 +271,7 @@ impl Store {
         #[napi(ts_arg_type = "Signer")] signer: Unknown,
         #[napi(ts_arg_type = "object | string")] request: Unknown,
     ) -> napi::Result<Value> {
-        let signer = signer_arg(&env, &signer)?;
+        let (signer, _) = signer_arg(&env, &signer)?;
         self.run(&env, &request, |store, request| {
             store.checkout(&signer, request)
         })
@@ -259,14 +279,14 @@ impl Store {
 
     /// CheckoutLicense or CheckoutBorrowLicense on the libuv thread pool.
     #[napi(catch_unwind, ts_return_type = "Promise<Record<string, any>>")]
-    pub fn checkout_async(
+    pub fn checkout_async<'env>(
         &self,
-        env: Env,
+        env: &'env Env,
         #[napi(ts_arg_type = "Signer")] signer: Unknown,
         #[napi(ts_arg_type = "object | string")] request: Unknown,
-    ) -> napi::Result<Response> {
-        let signer = signer_arg(&env, &signer)?;
-        self.spawn(&env, &request, move |store, request| {
+    ) -> napi::Result<SignerTask<'env, Value, Json>> {
+        let (signer, calls_js) = signer_arg(env, &signer)?;
+        self.spawn_signing(env, calls_js, &request, move |store, request| {
             store.checkout(&signer, request)
         })
     }
@@ -300,7 +320,7 @@ impl Store {
         #[napi(ts_arg_type = "Signer")] signer: Unknown,
         #[napi(ts_arg_type = "object | string")] request: Unknown,
     ) -> napi::Result<Value> {
-        let signer = signer_arg(&env, &signer)?;
+        let (signer, _) = signer_arg(&env, &signer)?;
         self.run(&env, &request, |store, request| {
             store.extend_license_consumption(&signer, request)
         })
@@ -308,14 +328,14 @@ impl Store {
 
     /// ExtendLicenseConsumption on the libuv thread pool.
     #[napi(catch_unwind, ts_return_type = "Promise<Record<string, any>>")]
-    pub fn extend_license_consumption_async(
+    pub fn extend_license_consumption_async<'env>(
         &self,
-        env: Env,
+        env: &'env Env,
         #[napi(ts_arg_type = "Signer")] signer: Unknown,
         #[napi(ts_arg_type = "object | string")] request: Unknown,
-    ) -> napi::Result<Response> {
-        let signer = signer_arg(&env, &signer)?;
-        self.spawn(&env, &request, move |store, request| {
+    ) -> napi::Result<SignerTask<'env, Value, Json>> {
+        let (signer, calls_js) = signer_arg(env, &signer)?;
+        self.spawn_signing(env, calls_js, &request, move |store, request| {
             store.extend_license_consumption(&signer, request)
         })
     }

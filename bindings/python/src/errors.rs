@@ -4,14 +4,25 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList};
 
+use crate::callback::take_raised;
+
 /// The factory in `libcheckout.errors` that builds the exception for a status.
 static FROM_STATUS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 /// Converts a core error into the exception class of its status, carrying its message and
-/// its per-entitlement reasons.
+/// its per-entitlement reasons. A `SignerError` caused by an exception in a signing callback
+/// on this thread gets that exception as its `__cause__`.
 pub(crate) fn to_py_err(error: checkout::Error) -> PyErr {
+    // Taken for every error, so an exception never outlives the call that raised it.
+    let raised = take_raised();
     Python::attach(|py| match build_exception(py, &error) {
-        Ok(exception) => PyErr::from_value(exception),
+        Ok(exception) => {
+            let exception = PyErr::from_value(exception);
+            if error.kind() == checkout::ErrorKind::Signer {
+                exception.set_cause(py, raised);
+            }
+            exception
+        }
         Err(import_failure) => import_failure,
     })
 }

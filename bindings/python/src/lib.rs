@@ -2,6 +2,7 @@
 //! `checkout` crate. Every rule lives in that crate; this layer converts Python values and
 //! maps errors to the exception classes of `libcheckout.errors`.
 
+mod callback;
 mod convert;
 mod errors;
 mod options;

@@ -3,14 +3,17 @@
 use std::sync::Arc;
 
 use checkout::Algorithm;
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use zeroize::Zeroizing;
 
+use crate::callback::PyDigestSigner;
 use crate::convert::{bytes_or_text, json_document, json_object_to_py};
 use crate::errors::IntoPyResult;
 
-/// An RSA private key (2048 to 4096 bits) that signs JWS tokens with PS256, PS384 or PS512.
+/// An RSA private key (2048 to 4096 bits) that signs JWS tokens with PS256, PS384 or PS512,
+/// held in memory or, with from_callback, by a KMS or another signing service.
 ///
 /// Safe to share between threads; signing releases the GIL.
 #[pyclass(frozen, module = "libcheckout")]
@@ -34,6 +37,43 @@ impl Signer {
         let algorithm = parse_algorithm(algorithm)?;
         let inner = py
             .detach(|| checkout::Signer::from_pem(&pem, algorithm))
+            .into_py_result()?;
+        Ok(Signer {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// Create a signer whose private key stays in a KMS or another signing service.
+    ///
+    /// `public_key_pem` is the key's public half: SubjectPublicKeyInfo or PKCS#1, PEM or DER
+    /// (AWS KMS GetPublicKey returns DER SubjectPublicKeyInfo, usable as it comes).
+    /// `fn(alg, digest)` receives the algorithm name ("PS256", "PS384" or "PS512") and the
+    /// SHA-2 hash of the JWS signing input, and returns the RSASSA-PSS signature of that
+    /// digest, with a salt as long as the hash, as bytes of the modulus length.
+    ///
+    /// Every signature `fn` returns is verified with the public key before a token is
+    /// emitted, and one test signature is made here. A failed check, an exception raised by
+    /// `fn` (chained as `__cause__`) or a return value that is not bytes raises SignerError.
+    /// `fn` may be called from several threads at once, each holding the GIL while it runs.
+    #[staticmethod]
+    #[pyo3(signature = (public_key_pem, algorithm, r#fn))]
+    fn from_callback(
+        py: Python<'_>,
+        public_key_pem: &Bound<'_, PyAny>,
+        algorithm: Option<&str>,
+        r#fn: &Bound<'_, PyAny>,
+    ) -> PyResult<Self> {
+        let public_key = bytes_or_text(public_key_pem, "public_key_pem")?;
+        let algorithm = parse_algorithm(algorithm)?;
+        if !r#fn.is_callable() {
+            return Err(PyTypeError::new_err(format!(
+                "fn must be callable as fn(alg, digest) -> bytes, not {}",
+                r#fn.get_type().name()?
+            )));
+        }
+        let callback = Box::new(PyDigestSigner::new(r#fn.clone().unbind()));
+        let inner = py
+            .detach(|| checkout::Signer::from_digest_signer(&public_key, algorithm, callback))
             .into_py_result()?;
         Ok(Signer {
             inner: Arc::new(inner),
@@ -78,7 +118,8 @@ impl Signer {
         }
     }
 
-    /// Return the private key as a PKCS#8 PEM. Keep the result secret.
+    /// Return the private key as a PKCS#8 PEM. Keep the result secret. A signer from
+    /// from_callback raises InvalidKeyError, because its key never leaves the service.
     fn private_key_pem(&self) -> PyResult<String> {
         Ok(self.inner.private_key_pem().into_py_result()?.to_string())
     }

@@ -3,7 +3,7 @@
 import datetime
 import os
 from types import TracebackType
-from typing import Any, Dict, Mapping, Optional, Sequence, Type, Union, final
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Type, Union, final
 
 __all__ = ["STATUS_CODES", "PublicKey", "Signer", "Store", "VerifiedToken", "Verifier", "__version__"]
 
@@ -35,6 +35,10 @@ class PublicKey:
 class Signer:
     @staticmethod
     def from_pem(pem: _Text, algorithm: Optional[str] = None) -> Signer: ...
+    @staticmethod
+    def from_callback(
+        public_key_pem: _Text, algorithm: Optional[str], fn: Callable[[str, bytes], bytes]
+    ) -> Signer: ...
     @staticmethod
     def generate(bits: int = 2048, algorithm: Optional[str] = None) -> Signer: ...
     @property
