@@ -4,7 +4,8 @@
 #   scripts/postgres.sh start   # prints: export LM_TEST_POSTGRES_URL=postgresql://...
 #   scripts/postgres.sh stop
 #
-# The cluster (data, socket, log and PID file) lives in /tmp/libcheckout-postgres-PORT, outside
+# `start` reuses a running cluster and otherwise creates an empty one, so data does not survive
+# a stop. The cluster (data, socket, log and PID file) lives in /tmp/libcheckout-postgres-PORT, outside
 # the checkout, because it runs as the `postgres` system user when started by root (PostgreSQL
 # refuses to run as root), and that user may not be able to enter the checkout's folders.
 set -euo pipefail

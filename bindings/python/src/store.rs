@@ -115,8 +115,10 @@ impl Store {
         drop(released);
     }
 
-    fn __enter__(slf: Py<Self>) -> Py<Self> {
-        slf
+    fn __enter__(slf: Py<Self>, py: Python<'_>) -> PyResult<Py<Self>> {
+        // Entering a closed store fails like every other call after close().
+        slf.borrow(py).open_store()?;
+        Ok(slf)
     }
 
     #[pyo3(signature = (exc_type, exc_value, traceback))]

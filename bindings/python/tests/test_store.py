@@ -208,6 +208,7 @@ def test_close_then_every_call_raises(tmp_path: Path, signer: libcheckout.Signer
         lambda: store.check_in({}),
         lambda: store.extend_license_consumption(signer, {}),
         lambda: store.account_id,
+        lambda: store.__enter__(),
     ]
     for call in calls:
         with pytest.raises(libcheckout.InvalidArgumentError) as raised:
