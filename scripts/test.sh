@@ -49,4 +49,7 @@ examples/kms/run-tests.sh
 step "Node binding tests (bindings/node/run-tests.sh)"
 bindings/node/run-tests.sh
 
+step "Fuzz targets, 60 s each (scripts/fuzz.sh)"
+scripts/fuzz.sh 60
+
 step "All test suites passed"

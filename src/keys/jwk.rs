@@ -127,7 +127,9 @@ impl PublicKeySet {
         self.entries.is_empty()
     }
 
-    /// Returns the set as a JWKS of public JWKs.
+    /// Returns the set as a JWKS of public JWKs, each with its thumbprint as `kid` and no
+    /// `alg`: a `kid` or `alg` the loaded JWKS gave a key is not kept, so publish the JWKS a
+    /// vendor wrote rather than this output when those members matter.
     pub fn to_jwks(&self) -> Value {
         let keys: Vec<Value> = self
             .entries
