@@ -171,6 +171,9 @@ impl PrivateKey {
     /// Loads a private key from PEM (`PRIVATE KEY` or `RSA PRIVATE KEY`) or DER (PKCS#8 or
     /// PKCS#1; DER when the input starts with byte 0x30).
     pub fn from_pem_or_der(input: &[u8]) -> Result<PrivateKey> {
+        if is_legacy_encrypted(input) {
+            return Err(legacy_encrypted_given());
+        }
         let parts = match decode_pem_or_der(input)? {
             Encoded::Der(der) => {
                 if der::is_encrypted_pkcs8(&der) {
@@ -201,11 +204,8 @@ impl PrivateKey {
     /// its passphrase. PBES2 with PBKDF2 or scrypt and AES-CBC is read; legacy PKCS#5 v1.5
     /// and OpenSSL's `Proc-Type: 4,ENCRYPTED` PEM are rejected with a hint.
     pub fn from_encrypted_pem_or_der(input: &[u8], passphrase: &[u8]) -> Result<PrivateKey> {
-        if input.windows(10).any(|w| w == b"Proc-Type:") {
-            return Err(invalid(
-                "the key uses OpenSSL's legacy PEM encryption (Proc-Type: 4,ENCRYPTED); convert it \
-                 to encrypted PKCS#8 (openssl pkcs8 -topk8 -v2 aes256 -in OLD.pem -out NEW.pem)",
-            ));
+        if is_legacy_encrypted(input) {
+            return Err(legacy_encrypted_given());
         }
         let der = match decode_pem_or_der(input)? {
             Encoded::Der(der) => der,
@@ -307,6 +307,18 @@ fn encode_pem(label: &str, der: &[u8]) -> Result<String> {
             format!("could not encode a {label} PEM"),
         )
     })
+}
+
+/// Returns true for OpenSSL's legacy encrypted PEM, whose headers RFC 7468 does not allow.
+fn is_legacy_encrypted(input: &[u8]) -> bool {
+    input.windows(10).any(|w| w == b"Proc-Type:")
+}
+
+fn legacy_encrypted_given() -> crate::Error {
+    invalid(
+        "the key uses OpenSSL's legacy PEM encryption (Proc-Type: 4,ENCRYPTED); convert it to \
+         encrypted PKCS#8 (openssl pkcs8 -topk8 -v2 aes256 -in OLD.pem -out NEW.pem)",
+    )
 }
 
 fn encrypted_given() -> crate::Error {
