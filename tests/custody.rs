@@ -189,6 +189,11 @@ fn openssl_encrypted_keys_load() {
         ErrorKind::KeyInvalid,
         "legacy PEM encryption",
     );
+    key_error(
+        Signer::from_pem(&legacy, None),
+        ErrorKind::KeyInvalid,
+        "openssl pkcs8 -topk8",
+    );
     let pbes1 = std::fs::read(path.join("pbes1.pem")).unwrap();
     key_error(
         Signer::from_encrypted_pem(&pbes1, b"s3cret", None),
