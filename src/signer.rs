@@ -1,4 +1,4 @@
-//! Signers: the issuer's private key behind one type, whatever holds it.
+//! Signers: the issuer's private key behind one type, wherever the key is kept.
 
 use std::fmt;
 
@@ -36,7 +36,7 @@ where
     }
 }
 
-/// Where a signer's private key lives.
+/// The location of a signer's private key.
 enum KeySource {
     /// A private key in this process's memory.
     InMemory(PrivateKey),
@@ -113,7 +113,7 @@ impl Signer {
     ///
     /// Every signature the callback returns is verified with the public key before a token
     /// is emitted, and one test signature is made here, so a misconfigured service fails now
-    /// with [`ErrorKind::Signer`] instead of issuing tokens nobody can verify.
+    /// with [`ErrorKind::Signer`] instead of issuing tokens that fail verification.
     pub fn from_digest_signer(
         public_key: &[u8],
         algorithm: Option<Algorithm>,
