@@ -15,7 +15,20 @@ static FROM_STATUS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 pub(crate) fn to_py_err(error: checkout::Error) -> PyErr {
     // Taken for every error, so an exception never outlives the call that raised it.
     let raised = take_raised();
-    Python::attach(|py| match build_exception(py, &error) {
+    Python::attach(|py| {
+        // KeyboardInterrupt and SystemExit are not failures of the signer: they propagate.
+        if let Some(interrupt) = raised
+            .as_ref()
+            .filter(|e| !e.is_instance_of::<pyo3::exceptions::PyException>(py))
+        {
+            return interrupt.clone_ref(py);
+        }
+        convert(py, &error, raised)
+    })
+}
+
+fn convert(py: Python<'_>, error: &checkout::Error, raised: Option<PyErr>) -> PyErr {
+    match build_exception(py, error) {
         Ok(exception) => {
             let exception = PyErr::from_value(exception);
             if error.kind() == checkout::ErrorKind::Signer {
@@ -24,7 +37,7 @@ pub(crate) fn to_py_err(error: checkout::Error) -> PyErr {
             exception
         }
         Err(import_failure) => import_failure,
-    })
+    }
 }
 
 fn build_exception<'py>(py: Python<'py>, error: &checkout::Error) -> PyResult<Bound<'py, PyAny>> {

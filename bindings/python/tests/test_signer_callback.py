@@ -155,6 +155,16 @@ def test_exception_becomes_signer_error(public_pem: bytes) -> None:
     assert raised.value.__cause__ is failure
 
 
+def test_system_exit_in_callback_propagates(public_pem: bytes) -> None:
+    def exiting(alg: str, digest: bytes) -> bytes:
+        raise SystemExit(3)
+
+    with pytest.raises(SystemExit) as raised:
+        libcheckout.Signer.from_callback(public_pem, "PS384", exiting)
+
+    assert raised.value.code == 3
+
+
 @pytest.mark.parametrize("returned, type_name", [("signature", "str"), (None, "NoneType"), (bytearray(256), "bytearray")])
 def test_non_bytes_return_becomes_signer_error(public_pem: bytes, returned: Any, type_name: str) -> None:
     with pytest.raises(libcheckout.SignerError) as raised:
