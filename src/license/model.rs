@@ -264,6 +264,19 @@ impl Consumption {
         }
     }
 
+    /// Returns until when the consumption holds its quantities: `None` for good (PERPETUAL),
+    /// its expiration while it is live, and 0 once checked in. Stores sum the quantities of
+    /// holdings whose time is later than now, so expiry returns them without any caller.
+    pub(crate) fn held_until(&self) -> Option<i64> {
+        if self.checked_in {
+            Some(0)
+        } else if self.kind == CheckoutKind::Perpetual {
+            None
+        } else {
+            Some(self.expiration)
+        }
+    }
+
     /// Returns the `EntitlementsAllowed` list of responses.
     pub(crate) fn entitlements_json(&self) -> Value {
         self.entitlements

@@ -321,16 +321,6 @@ fn decode_consumption(row: &Row) -> Result<Consumption> {
     })
 }
 
-fn held_until(consumption: &Consumption) -> Option<i64> {
-    if consumption.checked_in {
-        Some(0)
-    } else if consumption.kind == CheckoutKind::Perpetual {
-        None
-    } else {
-        Some(consumption.expiration)
-    }
-}
-
 const CONSUMPTION_COLUMNS: &str =
     "token, license_arn, kind, node_id, issued_at, expiration, checked_in, algorithm, metadata, entitlements";
 
@@ -438,7 +428,7 @@ impl Transaction for PostgresTransaction<'_, '_> {
             )
             .map_err(|e| store_error("insert a consumption", e))?;
 
-        let until = held_until(consumption);
+        let until = consumption.held_until();
         for granted in consumption.entitlements.iter().filter(|g| g.quantity > 0) {
             self.tx
                 .execute(
@@ -468,7 +458,7 @@ impl Transaction for PostgresTransaction<'_, '_> {
         self.tx
             .execute(
                 "UPDATE lm_holdings SET held_until = $2 WHERE token = $1",
-                &[&consumption.token, &held_until(consumption)],
+                &[&consumption.token, &consumption.held_until()],
             )
             .map_err(|e| store_error("update a holding", e))?;
         Ok(())

@@ -335,16 +335,6 @@ fn decode_consumption(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Consumption,
     Ok((consumption, valid))
 }
 
-fn held_until(consumption: &Consumption) -> Option<i64> {
-    if consumption.checked_in {
-        Some(0)
-    } else if consumption.kind == CheckoutKind::Perpetual {
-        None
-    } else {
-        Some(consumption.expiration)
-    }
-}
-
 const CONSUMPTION_COLUMNS: &str =
     "token, license_arn, kind, node_id, issued_at, expiration, checked_in, algorithm, metadata, entitlements";
 
@@ -473,7 +463,7 @@ impl Transaction for SqliteTransaction<'_> {
             )
             .map_err(|e| store_error("insert a consumption", e))?;
 
-        let until = held_until(consumption);
+        let until = consumption.held_until();
         for granted in consumption.entitlements.iter().filter(|g| g.quantity > 0) {
             self.execute(
                 "INSERT INTO holdings (token, license_arn, name, quantity, overage, held_until)
@@ -501,7 +491,7 @@ impl Transaction for SqliteTransaction<'_> {
             .map_err(|e| store_error("update a consumption", e))?;
         self.execute(
             "UPDATE holdings SET held_until = ?2 WHERE token = ?1",
-            params![consumption.token, held_until(consumption)],
+            params![consumption.token, consumption.held_until()],
         )
         .map_err(|e| store_error("update a holding", e))?;
         Ok(())
