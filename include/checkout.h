@@ -341,7 +341,7 @@ lm_status lm_signer_from_encrypted_pem(const uint8_t *pem,
 // Creates a signer whose private key stays in a KMS, an HSM service or any other signer
 // reached through `callback`. Every signature the callback returns is verified with
 // `public_key` before a token is emitted, so a misconfigured service gives
-// `LM_STATUS_SIGNER` instead of tokens nobody can verify.
+// `LM_STATUS_SIGNER` instead of tokens that fail verification.
 //
 // - `public_key`, `public_key_len`: the public key, SPKI or PKCS#1, PEM or DER (as AWS KMS
 //   `GetPublicKey` returns it); borrowed for the call.
@@ -437,8 +437,8 @@ lm_status lm_verifier_from_pem(const uint8_t *pem,
                                size_t pem_len,
                                struct lm_verifier **out);
 
-// Loads a verifier from a JWKS (`{"keys": [...]}`) or a single JWK. A key answers to its
-// `kid`, or to its thumbprint when it has none; a JWK `alg` restricts the key.
+// Loads a verifier from a JWKS (`{"keys": [...]}`) or a single JWK. A key is selected by its
+// `kid`, or by its thumbprint when it has none; a JWK `alg` restricts the key.
 //
 // - `jwks`, `jwks_len`: the JSON, borrowed for the call.
 // - `out`: receives a new handle, freed with `lm_verifier_free`; NULL on failure.

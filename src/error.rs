@@ -141,12 +141,12 @@ impl ErrorKind {
     }
 }
 
-/// Why one entitlement of a request was refused.
+/// The reason one entitlement of a request was refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reason {
     /// The entitlement's `Name`.
     pub name: String,
-    /// What is wrong with it, in a few words.
+    /// The problem with it, in a few words.
     pub reason: String,
 }
 

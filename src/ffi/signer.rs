@@ -189,7 +189,7 @@ pub type lm_sign_callback = Option<
 /// Creates a signer whose private key stays in a KMS, an HSM service or any other signer
 /// reached through `callback`. Every signature the callback returns is verified with
 /// `public_key` before a token is emitted, so a misconfigured service gives
-/// `LM_STATUS_SIGNER` instead of tokens nobody can verify.
+/// `LM_STATUS_SIGNER` instead of tokens that fail verification.
 ///
 /// - `public_key`, `public_key_len`: the public key, SPKI or PKCS#1, PEM or DER (as AWS KMS
 ///   `GetPublicKey` returns it); borrowed for the call.

@@ -41,8 +41,8 @@ pub unsafe extern "C" fn lm_verifier_from_pem(
     })
 }
 
-/// Loads a verifier from a JWKS (`{"keys": [...]}`) or a single JWK. A key answers to its
-/// `kid`, or to its thumbprint when it has none; a JWK `alg` restricts the key.
+/// Loads a verifier from a JWKS (`{"keys": [...]}`) or a single JWK. A key is selected by its
+/// `kid`, or by its thumbprint when it has none; a JWK `alg` restricts the key.
 ///
 /// - `jwks`, `jwks_len`: the JSON, borrowed for the call.
 /// - `out`: receives a new handle, freed with `lm_verifier_free`; NULL on failure.

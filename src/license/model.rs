@@ -264,7 +264,7 @@ impl Consumption {
         }
     }
 
-    /// Returns until when the consumption holds its quantities: `None` for good (PERPETUAL),
+    /// Returns until when the consumption keeps its quantities: `None` for good (PERPETUAL),
     /// its expiration while it is live, and 0 once checked in. Stores sum the quantities of
     /// holdings whose time is later than now, so expiry returns them without any caller.
     pub(crate) fn held_until(&self) -> Option<i64> {

@@ -90,7 +90,7 @@ const MAX_IDLE_READERS: usize = 8;
 /// read connections, which WAL lets run beside the writer.
 pub(crate) struct SqliteStore {
     writer: Mutex<Connection>,
-    /// Idle read connections; `None` for `:memory:`, whose data only one connection sees.
+    /// Idle read connections; `None` for `:memory:`, whose data only one connection can read.
     readers: Option<Mutex<Vec<Connection>>>,
     location: String,
     account_id: String,
