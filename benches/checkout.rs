@@ -2,7 +2,9 @@
 //!
 //! `cargo bench --bench checkout` prints a Markdown table; with `-- --write docs/BENCHMARKS.md`
 //! it also replaces the "Checkout throughput" section of that file. PostgreSQL is measured
-//! when `LM_TEST_POSTGRES_URL` names a server (`scripts/postgres.sh start` prints one).
+//! when `LM_TEST_POSTGRES_URL` names a server (`scripts/postgres.sh start` prints one), with
+//! every client on one license (one lock, the worst case) and with one license per client (a
+//! license server of many customers).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -30,6 +32,7 @@ fn setting(name: &str, default: usize) -> usize {
 struct Row {
     name: String,
     threads: usize,
+    licenses: usize,
     sign_only: f64,
     checkout: f64,
 }
@@ -40,22 +43,26 @@ fn main() {
         Arc::new(Signer::generate(2048, Some(Algorithm::PS256)).expect("key generation works"));
     let dir = tempfile::tempdir().expect("a temporary directory");
 
-    let mut configs: Vec<(String, String, usize)> = Vec::new();
+    // (store, location, threads, licenses the threads spread over)
+    let mut configs: Vec<(String, String, usize, usize)> = Vec::new();
     let sqlite = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
     configs.push((
         "SQLite, synchronous=NORMAL".into(),
         sqlite("normal-1.db"),
+        1,
         1,
     ));
     configs.push((
         "SQLite, synchronous=NORMAL".into(),
         sqlite("normal-2.db"),
         2,
+        1,
     ));
-    configs.push(("SQLite, synchronous=FULL".into(), sqlite("full-1.db"), 1));
+    configs.push(("SQLite, synchronous=FULL".into(), sqlite("full-1.db"), 1, 1));
     if let Ok(url) = std::env::var("LM_TEST_POSTGRES_URL") {
         let clients = setting("LM_BENCH_POSTGRES_CLIENTS", 16);
-        configs.push(("PostgreSQL (loopback)".into(), url, clients));
+        configs.push(("PostgreSQL (loopback)".into(), url.clone(), clients, 1));
+        configs.push(("PostgreSQL (loopback)".into(), url, clients, clients));
     } else {
         eprintln!("PostgreSQL not measured: set LM_TEST_POSTGRES_URL (scripts/postgres.sh start prints it)");
     }
@@ -65,7 +72,7 @@ fn main() {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
     let mut rows = Vec::new();
-    for (name, location, threads) in configs {
+    for (name, location, threads, licenses) in configs {
         let options = if name.contains("FULL") {
             r#"{"synchronous":"FULL"}"#
         } else {
@@ -74,7 +81,9 @@ fn main() {
         let store = Arc::new(
             Store::open_with_options(&location, options.as_bytes()).expect("the store opens"),
         );
-        let arn = create_license(&store, &signer);
+        let arns: Vec<String> = (0..licenses)
+            .map(|_| create_license(&store, &signer))
+            .collect();
 
         let mut sign_rates = Vec::new();
         let mut checkout_rates = Vec::new();
@@ -85,13 +94,13 @@ fn main() {
                     .expect("signing works");
             }));
             let counter = AtomicUsize::new(0);
-            checkout_rates.push(run(threads, |_| {
+            checkout_rates.push(run(threads, |thread| {
                 let client_token = format!(
-                    "bench-{run_id}-{threads}-{round}-{}",
+                    "bench-{run_id}-{threads}-{licenses}-{round}-{}",
                     counter.fetch_add(1, Ordering::Relaxed)
                 );
                 let request = json!({
-                    "LicenseArn": arn,
+                    "LicenseArn": arns[thread % arns.len()],
                     "CheckoutType": "PROVISIONAL",
                     "Entitlements": [{"Name": "Seats", "Unit": "Count", "Value": "1"}],
                     "NodeId": "bench-node",
@@ -105,6 +114,7 @@ fn main() {
         rows.push(Row {
             name,
             threads,
+            licenses,
             sign_only: median(sign_rates),
             checkout: median(checkout_rates),
         });
@@ -136,14 +146,17 @@ fn create_license(store: &Store, signer: &Signer) -> String {
     response["LicenseArn"].as_str().expect("an ARN").to_owned()
 }
 
-/// Runs `operation` OPERATIONS_PER_THREAD times on each of `threads` threads; returns
-/// operations per second.
+/// Runs `operation(thread index)` OPERATIONS_PER_THREAD times on each of `threads` threads;
+/// returns operations per second.
 fn run(threads: usize, operation: impl Fn(usize) + Sync) -> f64 {
     let start = Instant::now();
     thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| {
-                (0..setting("LM_BENCH_OPERATIONS", OPERATIONS_PER_THREAD)).for_each(&operation)
+        for thread in 0..threads {
+            let operation = &operation;
+            scope.spawn(move || {
+                for _ in 0..setting("LM_BENCH_OPERATIONS", OPERATIONS_PER_THREAD) {
+                    operation(thread);
+                }
             });
         }
     });
@@ -158,13 +171,14 @@ fn median(mut values: Vec<f64>) -> f64 {
 
 fn render(rows: &[Row]) -> String {
     let mut table = String::from(
-        "| store | threads | sign-only (ops/s) | checkout (ops/s) | checkout / sign-only |\n|---|---:|---:|---:|---:|\n",
+        "| store | threads | licenses | sign-only (ops/s) | checkout (ops/s) | checkout / sign-only |\n|---|---:|---:|---:|---:|---:|\n",
     );
     for row in rows {
         table.push_str(&format!(
-            "| {} | {} | {:.0} | {:.0} | {:.2} |\n",
+            "| {} | {} | {} | {:.0} | {:.0} | {:.2} |\n",
             row.name,
             row.threads,
+            row.licenses,
             row.sign_only,
             row.checkout,
             row.checkout / row.sign_only
@@ -198,7 +212,8 @@ fn write_section(path: &str, table: &str) {
         "{SECTION_START}\n## Checkout throughput\n\nDurable checkouts (a provisional checkout of one seat, PS256, 2048-bit key: sign, then \
          record the consumption and the response in one transaction) against signing alone, on the \
          same threads in the same run; {ROUNDS} alternating rounds of {OPERATIONS_PER_THREAD} operations per \
-         thread, median round shown. PostgreSQL runs on the same machine over loopback.\n\n\
+         thread, median round shown. The threads spread their checkouts over the given number of licenses. \
+         PostgreSQL runs on the same machine over loopback.\n\n\
          Command: `eval \"$(scripts/postgres.sh start)\" && cargo bench --bench checkout -- --write docs/BENCHMARKS.md`\n\n\
          Machine: {machine}, {cpu}, {cores} cores (shared).\n\n{table}\n{SECTION_END}\n"
     );

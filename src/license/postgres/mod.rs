@@ -1,0 +1,311 @@
+//! The PostgreSQL store, for several license servers sharing one database.
+//!
+//! Write transactions on every server lock what they check or change, with
+//! transaction-scoped advisory locks (see [`transaction`]): the license whose capacity they
+//! check or whose consumption they change, and the ClientToken they record. No two capacity
+//! checks of one license interleave, as on SQLite, while checkouts of different licenses run
+//! in parallel. Signing happens before the write transaction, and the commit does not wait
+//! for the disk while it holds a lock (see [`connection`]), so a lock is held only for a few
+//! prepared statements.
+
+mod connection;
+mod transaction;
+
+use std::sync::Mutex;
+
+use postgres::{Client, NoTls};
+
+use connection::Connection;
+use transaction::PostgresTransaction;
+
+use super::store::{Backend, Transaction};
+use crate::error::{err, ErrorKind, Result};
+
+/// The advisory lock key that serializes schema set-up across servers: the ASCII text
+/// "libcheck" as a big-endian integer.
+const SCHEMA_LOCK: i64 = 0x6c69_6263_6865_636b;
+
+/// The schema version this code writes and reads.
+const SCHEMA_VERSION: i64 = 1;
+
+/// How many idle connections the pool keeps.
+const MAX_IDLE_CONNECTIONS: usize = 32;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS lm_meta (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS lm_licenses (
+    arn TEXT PRIMARY KEY,
+    product_sku TEXT NOT NULL,
+    key_fingerprint TEXT NOT NULL,
+    document TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS lm_licenses_by_sku ON lm_licenses (product_sku, key_fingerprint);
+CREATE TABLE IF NOT EXISTS lm_consumptions (
+    token TEXT PRIMARY KEY,
+    license_arn TEXT NOT NULL REFERENCES lm_licenses (arn),
+    kind TEXT NOT NULL,
+    node_id TEXT,
+    issued_at BIGINT NOT NULL,
+    expiration BIGINT NOT NULL,
+    checked_in BOOLEAN NOT NULL,
+    algorithm TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    entitlements TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS lm_consumptions_by_license ON lm_consumptions (license_arn);
+CREATE TABLE IF NOT EXISTS lm_holdings (
+    token TEXT NOT NULL REFERENCES lm_consumptions (token),
+    license_arn TEXT NOT NULL,
+    name TEXT NOT NULL,
+    quantity BIGINT NOT NULL,
+    overage BIGINT NOT NULL,
+    held_until BIGINT,
+    PRIMARY KEY (token, name)
+);
+CREATE INDEX IF NOT EXISTS lm_holdings_by_license ON lm_holdings (license_arn, held_until);
+CREATE TABLE IF NOT EXISTS lm_client_tokens (
+    operation TEXT NOT NULL,
+    client_token TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    response TEXT NOT NULL,
+    PRIMARY KEY (operation, client_token)
+);
+";
+
+/// Returns `url` with any password, in the user part or as a `password` query parameter,
+/// replaced by `***`, for messages.
+pub(crate) fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "<invalid URL>".into();
+    };
+    let (before_query, query) = match rest.split_once('?') {
+        Some((before, query)) => (before, Some(query)),
+        None => (rest, None),
+    };
+    let authority_end = before_query.find('/').unwrap_or(before_query.len());
+    let (authority, path) = before_query.split_at(authority_end);
+    let authority = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or_default();
+            let masked = if userinfo.contains(':') {
+                format!("{user}:***")
+            } else {
+                user.to_owned()
+            };
+            format!("{masked}@{host}")
+        }
+        None => authority.to_owned(),
+    };
+    let mut redacted = format!("{scheme}://{authority}{path}");
+    if let Some(query) = query {
+        let parameters: Vec<String> = query
+            .split('&')
+            .map(|parameter| match parameter.split_once('=') {
+                Some((name, _)) if name.eq_ignore_ascii_case("password") => format!("{name}=***"),
+                _ => parameter.to_owned(),
+            })
+            .collect();
+        redacted.push('?');
+        redacted.push_str(&parameters.join("&"));
+    }
+    redacted
+}
+
+/// Returns the driver's error with every cause it wraps, such as the server's message or the
+/// refused connection, which its own text leaves out.
+fn describe(error: &postgres::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+fn store_error(context: &str, error: postgres::Error) -> crate::Error {
+    // The driver's messages name the server's error and never the password.
+    err(
+        ErrorKind::Store,
+        format!("PostgreSQL store failed to {context}: {}", describe(&error)),
+    )
+}
+
+fn corrupt(what: &str) -> crate::Error {
+    err(
+        ErrorKind::Store,
+        format!(
+            "PostgreSQL store holds an unreadable {what}; the row was changed outside libcheckout"
+        ),
+    )
+}
+
+/// A pool of connections to one PostgreSQL database.
+pub(crate) struct PostgresStore {
+    url: String,
+    idle: Mutex<Vec<Connection>>,
+    account_id: String,
+}
+
+impl PostgresStore {
+    /// Connects, creates or checks the schema, and returns the store. `account_id` applies
+    /// only to a new store.
+    pub(crate) fn open(url: &str, account_id: Option<&str>) -> Result<PostgresStore> {
+        let mut store = PostgresStore {
+            url: url.to_owned(),
+            idle: Mutex::new(Vec::new()),
+            account_id: String::new(),
+        };
+        let mut connection = store.connect()?;
+        store.account_id = initialize(connection.client(), account_id)?;
+        store.release(connection);
+        Ok(store)
+    }
+
+    fn connect(&self) -> Result<Connection> {
+        Client::connect(&self.url, NoTls).map(Connection::new).map_err(|e| {
+            err(
+                ErrorKind::Store,
+                format!(
+                    "could not connect to PostgreSQL at {}: {}",
+                    redact_url(&self.url),
+                    describe(&e)
+                ),
+            )
+        })
+    }
+
+    fn acquire(&self) -> Result<Connection> {
+        let pooled = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        match pooled {
+            Some(connection) if !connection.is_closed() => Ok(connection),
+            _ => self.connect(),
+        }
+    }
+
+    fn release(&self, connection: Connection) {
+        if connection.is_closed() {
+            return;
+        }
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        if idle.len() < MAX_IDLE_CONNECTIONS {
+            idle.push(connection);
+        }
+    }
+
+    fn run(
+        &self,
+        write: bool,
+        work: &mut dyn FnMut(&mut dyn Transaction) -> Result<()>,
+    ) -> Result<()> {
+        let mut connection = self.acquire()?;
+        let (outcome, reusable) = connection.transaction(write, |connection| {
+            work(&mut PostgresTransaction::new(connection, write))
+        });
+        if reusable {
+            self.release(connection);
+        }
+        outcome
+    }
+}
+
+/// Creates the schema when missing, checks its version, and returns the account id.
+fn initialize(client: &mut Client, requested: Option<&str>) -> Result<String> {
+    let mut tx = client
+        .transaction()
+        .map_err(|e| store_error("begin a transaction", e))?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
+        .map_err(|e| store_error("take the write lock", e))?;
+    tx.batch_execute(SCHEMA)
+        .map_err(|e| store_error("create its tables", e))?;
+
+    let meta = |tx: &mut postgres::Transaction<'_>, name: &str| -> Result<Option<String>> {
+        tx.query_opt("SELECT value FROM lm_meta WHERE name = $1", &[&name])
+            .map(|row| row.map(|row| row.get(0)))
+            .map_err(|e| store_error("read its metadata", e))
+    };
+    match meta(&mut tx, "schema_version")? {
+        None => {
+            tx.execute("INSERT INTO lm_meta (name, value) VALUES ('schema_version', $1)", &[&SCHEMA_VERSION.to_string()])
+                .map_err(|e| store_error("record the schema version", e))?;
+        }
+        Some(found) if found == SCHEMA_VERSION.to_string() => {}
+        Some(found) => {
+            return Err(err(
+                ErrorKind::Store,
+                format!(
+                    "this PostgreSQL store has schema version {found}, but this libcheckout reads version \
+                     {SCHEMA_VERSION}; upgrade libcheckout"
+                ),
+            ))
+        }
+    }
+
+    let account_id = match (meta(&mut tx, "account_id")?, requested) {
+        (Some(stored), Some(requested)) if stored != requested => {
+            return Err(err(
+                ErrorKind::Validation,
+                format!(
+                "ValidationException: this store was created with AccountId {stored}; it cannot \
+                     change to {requested} (omit accountId or open another store)"
+            ),
+            ))
+        }
+        (Some(stored), _) => stored,
+        (None, requested) => {
+            let account_id = requested.unwrap_or(super::DEFAULT_ACCOUNT_ID).to_owned();
+            tx.execute(
+                "INSERT INTO lm_meta (name, value) VALUES ('account_id', $1)",
+                &[&account_id],
+            )
+            .map_err(|e| store_error("record the account id", e))?;
+            account_id
+        }
+    };
+    tx.commit().map_err(|e| store_error("commit", e))?;
+    Ok(account_id)
+}
+
+impl Backend for PostgresStore {
+    fn account_id(&self) -> &str {
+        &self.account_id
+    }
+
+    fn read(&self, work: &mut dyn FnMut(&mut dyn Transaction) -> Result<()>) -> Result<()> {
+        self.run(false, work)
+    }
+
+    fn write(&self, work: &mut dyn FnMut(&mut dyn Transaction) -> Result<()>) -> Result<()> {
+        self.run(true, work)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn redact_url_hides_password() {
+        assert_eq!(
+            redact_url("postgresql://app:s3cret@db:5432/lm"),
+            "postgresql://app:***@db:5432/lm"
+        );
+        assert_eq!(
+            redact_url("postgres://app@db/lm?sslmode=disable"),
+            "postgres://app@db/lm?sslmode=disable"
+        );
+        assert_eq!(
+            redact_url("postgres://a:b@c@host/x"),
+            "postgres://a:***@host/x"
+        );
+        assert_eq!(redact_url("postgres://db/lm"), "postgres://db/lm");
+        assert_eq!(
+            redact_url("postgresql://app@db/lm?sslmode=disable&password=s3cret"),
+            "postgresql://app@db/lm?sslmode=disable&password=***"
+        );
+    }
+}
