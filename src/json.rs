@@ -12,8 +12,7 @@ use serde_json::{Map, Value};
 ///
 /// The error string describes the problem without quoting the input.
 pub fn parse_strict(bytes: &[u8]) -> std::result::Result<Value, String> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| format!("not UTF-8 (invalid byte at offset {})", e.valid_up_to()))?;
+    let text = utf8(bytes)?;
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let value = StrictValue
         .deserialize(&mut deserializer)
@@ -22,7 +21,14 @@ pub fn parse_strict(bytes: &[u8]) -> std::result::Result<Value, String> {
     Ok(value)
 }
 
-fn describe(error: serde_json::Error) -> String {
+/// Returns `bytes` as text, or the offset of the first byte that is not UTF-8.
+pub(crate) fn utf8(bytes: &[u8]) -> std::result::Result<&str, String> {
+    std::str::from_utf8(bytes)
+        .map_err(|e| format!("not UTF-8 (invalid byte at offset {})", e.valid_up_to()))
+}
+
+/// Describes a parser error as [`parse_strict`] does.
+pub(crate) fn describe(error: serde_json::Error) -> String {
     format!("not valid JSON: {error}")
 }
 
@@ -64,7 +70,8 @@ fn write_canonical(value: &Value, out: &mut Vec<u8>) {
     }
 }
 
-struct StrictValue;
+/// A value parsed with [`parse_strict`]'s rules.
+pub(crate) struct StrictValue;
 
 impl<'de> DeserializeSeed<'de> for StrictValue {
     type Value = Value;

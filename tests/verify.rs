@@ -170,6 +170,18 @@ fn sample_token_verifies_with_claims() {
 }
 
 #[test]
+fn payload_members_include_vendor_claims() {
+    let claims = claims_with("vendorTier", Some(json!({"level": 3})));
+    let token = license_token(&claims);
+    let verified = verify_ok(&verifier(), &token, &options_at(NOW));
+
+    let members = verified.payload_members().expect("the payload is an object");
+    assert_eq!(members["vendorTier"]["level"], 3);
+    assert_eq!(members["licenseArn"], claims["licenseArn"]);
+    assert_eq!(members.len(), claims.as_object().unwrap().len());
+}
+
+#[test]
 fn signer_tokens_verify_for_each_algorithm() {
     let pem = key().to_pkcs8_pem().expect("the key encodes as PKCS#8");
     let payload = sample_claims().to_string();

@@ -235,7 +235,7 @@ export interface StoreOptions {
   synchronous?: 'NORMAL' | 'FULL'
 }
 
-/** A token that verified. */
+/** A token that verified: the TypeScript shape of what `verify` returns. */
 export interface VerifiedToken {
   /** The protected header, such as { alg: 'PS384', typ: 'JWT', kid: '...' }. */
   header: Record<string, unknown>

@@ -1,11 +1,13 @@
 //! The checkout claims of a license-profile token and their checks against time, node and
 //! required entitlements.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use super::options::{RequiredEntitlement, VerifyOptions};
+use super::payload::{self, Entitlements, Item, Scalar};
 use crate::error::{err, Error, ErrorKind, Result};
-use crate::json::parse_strict;
 use crate::timefmt::parse_token_time;
 
 /// One entry of `entitlementsAllowed`.
@@ -36,8 +38,6 @@ pub struct Claims {
     pub node_id: Option<String>,
     /// The checkout metadata, if any.
     pub checkout_metadata: Option<Map<String, Value>>,
-    /// Every payload member, including those not listed above.
-    pub all: Map<String, Value>,
 }
 
 fn malformed(message: impl Into<String>) -> Error {
@@ -46,7 +46,11 @@ fn malformed(message: impl Into<String>) -> Error {
 
 /// Parses the payload as claims and checks them against `now` and `options`.
 pub(super) fn check(payload: &[u8], now: i64, options: &VerifyOptions) -> Result<Claims> {
-    let claims = parse(payload)?;
+    let Parsed {
+        claims,
+        issued_at_text,
+        expiration_text,
+    } = parse(payload)?;
     let leeway = i64::from(options.leeway_seconds);
 
     if claims.issued_at > now.saturating_add(leeway) {
@@ -54,7 +58,7 @@ pub(super) fn check(payload: &[u8], now: i64, options: &VerifyOptions) -> Result
             ErrorKind::TokenNotYetValid,
             format!(
                 "token issuedAt {} lies in the future",
-                claims.all["issuedAt"]
+                quoted(&issued_at_text)
             ),
         ));
     }
@@ -63,7 +67,7 @@ pub(super) fn check(payload: &[u8], now: i64, options: &VerifyOptions) -> Result
             ErrorKind::TokenExpired,
             format!(
                 "token expired at {}; check out again",
-                claims.all["expiration"]
+                quoted(&expiration_text)
             ),
         ));
     }
@@ -90,45 +94,68 @@ pub(super) fn check(payload: &[u8], now: i64, options: &VerifyOptions) -> Result
     Ok(claims)
 }
 
-fn parse(payload: &[u8]) -> Result<Claims> {
-    let all = match parse_strict(payload) {
-        Ok(Value::Object(map)) => map,
-        Ok(_) => return Err(malformed("token payload is not a JSON object")),
+/// Claims with the raw text of their two times, for messages that quote the token.
+struct Parsed<'a> {
+    claims: Claims,
+    issued_at_text: Cow<'a, str>,
+    expiration_text: Cow<'a, str>,
+}
+
+/// Returns `text` as a JSON string literal, as a message quotes a claim.
+fn quoted(text: &str) -> String {
+    Value::String(text.to_owned()).to_string()
+}
+
+fn text<'s, 'a>(slot: &'s Option<Scalar<'a>>, name: &str) -> Result<&'s Cow<'a, str>> {
+    match slot {
+        Some(Scalar::Text(text)) => Ok(text),
+        Some(_) => Err(malformed(format!("token claim {name:?} is not a string"))),
+        None => Err(malformed(format!("token has no {name:?} claim"))),
+    }
+}
+
+fn time(slot: &Option<Scalar<'_>>, name: &str) -> Result<i64> {
+    parse_token_time(text(slot, name)?).ok_or_else(|| {
+        malformed(format!(
+            "token claim {name:?} is not a time of the form YYYY-MM-DDThh:mm:ss"
+        ))
+    })
+}
+
+/// Returns the text a validated time claim holds.
+fn into_text(slot: Option<Scalar<'_>>) -> Cow<'_, str> {
+    match slot {
+        Some(Scalar::Text(text)) => text,
+        _ => Cow::Borrowed(""),
+    }
+}
+
+fn parse(payload: &[u8]) -> Result<Parsed<'_>> {
+    let mut members = match payload::read(payload) {
+        Ok(Some(members)) => members,
+        Ok(None) => return Err(malformed("token payload is not a JSON object")),
         Err(e) => return Err(malformed(format!("token payload is invalid: {e}"))),
     };
-    let text = |name: &str| -> Result<String> {
-        match all.get(name) {
-            Some(Value::String(s)) => Ok(s.clone()),
-            Some(_) => Err(malformed(format!("token claim {name:?} is not a string"))),
-            None => Err(malformed(format!("token has no {name:?} claim"))),
-        }
-    };
-    let time = |name: &str| -> Result<i64> {
-        parse_token_time(&text(name)?).ok_or_else(|| {
-            malformed(format!(
-                "token claim {name:?} is not a time of the form YYYY-MM-DDThh:mm:ss"
-            ))
-        })
-    };
 
-    let issued_at = time("issuedAt")?;
-    let expiration = time("expiration")?;
-    let license_arn = text("licenseArn")?;
-    let license_consumption_token = text("licenseConsumptionToken")?;
-    let entitlements = parse_entitlements(all.get("entitlementsAllowed"))?;
+    let issued_at = time(&members.issued_at, "issuedAt")?;
+    let expiration = time(&members.expiration, "expiration")?;
+    let license_arn = text(&members.license_arn, "licenseArn")?.to_string();
+    let license_consumption_token =
+        text(&members.license_consumption_token, "licenseConsumptionToken")?.to_string();
+    let entitlements = parse_entitlements(members.entitlements.take())?;
     if expiration < issued_at {
         return Err(malformed("token expiration is before its issuedAt"));
     }
-    check_numeric_date(&all, "iat", "issuedAt", issued_at)?;
-    check_numeric_date(&all, "exp", "expiration", expiration)?;
-    let node_id = match all.get("nodeId") {
+    check_numeric_date(&members.iat, "iat", "issuedAt", issued_at)?;
+    check_numeric_date(&members.exp, "exp", "expiration", expiration)?;
+    let node_id = match &members.node_id {
         None => None,
-        Some(Value::String(node)) => Some(node.clone()),
+        Some(Scalar::Text(node)) => Some(node.to_string()),
         Some(_) => return Err(malformed("token claim \"nodeId\" is not a string")),
     };
-    let checkout_metadata = match all.get("checkoutMetadata") {
+    let checkout_metadata = match members.checkout_metadata.take() {
         None => None,
-        Some(Value::Object(map)) => Some(map.clone()),
+        Some(Value::Object(map)) => Some(map),
         Some(_) => {
             return Err(malformed(
                 "token claim \"checkoutMetadata\" is not an object",
@@ -136,57 +163,60 @@ fn parse(payload: &[u8]) -> Result<Claims> {
         }
     };
 
-    Ok(Claims {
-        entitlements,
-        issued_at,
-        expiration,
-        license_arn,
-        license_consumption_token,
-        node_id,
-        checkout_metadata,
-        all,
+    Ok(Parsed {
+        claims: Claims {
+            entitlements,
+            issued_at,
+            expiration,
+            license_arn,
+            license_consumption_token,
+            node_id,
+            checkout_metadata,
+        },
+        issued_at_text: into_text(members.issued_at),
+        expiration_text: into_text(members.expiration),
     })
 }
 
 /// Checks that a registered JWT claim, when present, is the NumericDate of its AWS twin.
 fn check_numeric_date(
-    all: &Map<String, Value>,
+    slot: &Option<Scalar<'_>>,
     name: &str,
     twin: &str,
     expected: i64,
 ) -> Result<()> {
-    match all.get(name) {
+    match slot {
         None => Ok(()),
-        Some(value) if value.as_i64() == Some(expected) => Ok(()),
+        Some(Scalar::Integer(value)) if *value == expected => Ok(()),
         Some(_) => Err(malformed(format!(
             "token claim {name:?} is not the NumericDate of {twin:?}"
         ))),
     }
 }
 
-fn parse_entitlements(value: Option<&Value>) -> Result<Vec<EntitlementClaim>> {
-    let Some(Value::Array(items)) = value else {
+fn parse_entitlements(member: Option<Entitlements<'_>>) -> Result<Vec<EntitlementClaim>> {
+    let Some(Entitlements::Array(items)) = member else {
         return Err(malformed(
             "token claim \"entitlementsAllowed\" is missing or not an array",
         ));
     };
     let mut entitlements = Vec::with_capacity(items.len());
-    for (index, item) in items.iter().enumerate() {
-        let Value::Object(members) = item else {
+    for (index, item) in items.into_iter().enumerate() {
+        let Item::Object { name, unit, value } = item else {
             return Err(malformed(format!(
                 "token entitlementsAllowed[{index}] is not an object"
             )));
         };
-        let text = |name: &str| match members.get(name) {
-            Some(Value::String(s)) => Ok(s.clone()),
+        let text = |slot: Option<Scalar<'_>>, name: &str| match slot {
+            Some(Scalar::Text(text)) => Ok(text.into_owned()),
             _ => Err(malformed(format!(
                 "token entitlementsAllowed[{index}].{name} is missing or not a string"
             ))),
         };
         entitlements.push(EntitlementClaim {
-            name: text("name")?,
-            unit: text("unit")?,
-            value: text("value")?,
+            name: text(name, "name")?,
+            unit: text(unit, "unit")?,
+            value: text(value, "value")?,
         });
     }
     Ok(entitlements)

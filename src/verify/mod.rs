@@ -3,6 +3,7 @@
 
 mod claims;
 mod options;
+mod payload;
 
 use std::sync::Arc;
 
@@ -30,6 +31,22 @@ pub struct VerifiedToken {
     pub payload: Vec<u8>,
     /// The checkout claims; `None` for the `jws` profile.
     pub claims: Option<Claims>,
+}
+
+impl VerifiedToken {
+    /// Parses the payload into all its members with [`parse_strict`](crate::json::parse_strict).
+    /// The license profile's checks read only the members they need, so a caller that wants
+    /// every member, vendor-defined ones included, asks for them here.
+    pub fn payload_members(&self) -> Result<Map<String, Value>> {
+        match crate::json::parse_strict(&self.payload) {
+            Ok(Value::Object(members)) => Ok(members),
+            Ok(_) => Err(err(ErrorKind::TokenMalformed, "token payload is not a JSON object")),
+            Err(e) => Err(err(
+                ErrorKind::TokenMalformed,
+                format!("token payload is invalid: {e}"),
+            )),
+        }
+    }
 }
 
 /// Verifies tokens with a set of trusted public keys.

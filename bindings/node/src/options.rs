@@ -4,6 +4,8 @@
 //! that a wrong type throws a `TypeError` naming the member and a misspelt member throws
 //! instead of silently weakening a check.
 
+use std::ffi::CStr;
+
 use checkout::license::{StoreOptions, Synchronous};
 use checkout::timefmt::parse_request_time;
 use checkout::verify::RequiredEntitlement;
@@ -67,24 +69,38 @@ pub struct StoreOptionsObject {
     pub synchronous: Option<String>,
 }
 
-const VERIFY_MEMBERS: [&str; 7] = [
-    "profile",
-    "now",
-    "leewaySeconds",
-    "nodeId",
-    "algorithms",
-    "requireEntitlements",
-    "maxTokenBytes",
+const VERIFY_MEMBERS: [&CStr; 7] = [
+    c"profile",
+    c"now",
+    c"leewaySeconds",
+    c"nodeId",
+    c"algorithms",
+    c"requireEntitlements",
+    c"maxTokenBytes",
 ];
-const STORE_MEMBERS: [&str; 2] = ["accountId", "synchronous"];
+const STORE_MEMBERS: [&CStr; 2] = [c"accountId", c"synchronous"];
+const REQUIRED_MEMBERS: [&CStr; 2] = [c"name", c"value"];
 
-/// Reads an optional options argument as an object, `None` when absent or `undefined`.
-fn options_object<'env>(
+/// The members of an options object, read once: `values[i]` is the member `known[i]`, `None`
+/// when missing or `undefined`.
+struct Members<'env> {
+    values: Vec<Option<Unknown<'env>>>,
+}
+
+impl<'env> Members<'env> {
+    fn get(&self, index: usize) -> Option<Unknown<'env>> {
+        self.values[index]
+    }
+}
+
+/// Reads an optional options argument, `None` when absent or `undefined`, and throws for a
+/// member not in `known`.
+fn options_members<'env>(
     env: &Env,
     value: Option<Unknown<'env>>,
     argument: &str,
-    known: &[&str],
-) -> napi::Result<Option<Object<'env>>> {
+    known: &[&CStr],
+) -> napi::Result<Option<Members<'env>>> {
     let Some(value) = value else { return Ok(None) };
     match value.get_type()? {
         ValueType::Undefined => return Ok(None),
@@ -98,7 +114,24 @@ fn options_object<'env>(
     }
 
     let object = value.coerce_to_object()?;
-    for name in Object::keys(&object)? {
+    let mut values = Vec::with_capacity(known.len());
+    for name in known {
+        let member: Unknown = object.get_c_named_property_unchecked(name)?;
+        values.push((member.get_type()? != ValueType::Undefined).then_some(member));
+    }
+
+    // Counting the names is cheaper than converting each to a Rust string; the names are
+    // read only when some of them are not among the members found.
+    let present = values.iter().flatten().count() as u32;
+    if object.get_property_names()?.get_array_length()? != present {
+        reject_unknown(env, &object, argument, known)?;
+    }
+    Ok(Some(Members { values }))
+}
+
+fn reject_unknown(env: &Env, object: &Object<'_>, argument: &str, known: &[&CStr]) -> napi::Result<()> {
+    let known: Vec<&str> = known.iter().filter_map(|name| name.to_str().ok()).collect();
+    for name in Object::keys(object)? {
         if !known.contains(&name.as_str()) {
             return Err(invalid_argument(
                 env,
@@ -109,13 +142,7 @@ fn options_object<'env>(
             ));
         }
     }
-    Ok(Some(object))
-}
-
-/// Returns an object's member, `None` when it is missing or `undefined`.
-fn member<'env>(object: &Object<'env>, name: &str) -> napi::Result<Option<Unknown<'env>>> {
-    let value: Unknown = object.get_named_property(name)?;
-    Ok((value.get_type()? != ValueType::Undefined).then_some(value))
+    Ok(())
 }
 
 fn string(env: &Env, value: &Unknown<'_>, name: &str) -> napi::Result<String> {
@@ -168,11 +195,11 @@ fn array<'env>(env: &Env, value: &Unknown<'env>, name: &str) -> napi::Result<Vec
 /// size cap, time range, empty allow-list) are the core's to check, when it verifies.
 pub(crate) fn verify_options(env: &Env, value: Option<Unknown<'_>>) -> napi::Result<VerifyOptions> {
     let mut options = VerifyOptions::default();
-    let Some(object) = options_object(env, value, "verify options", &VERIFY_MEMBERS)? else {
+    let Some(members) = options_members(env, value, "verify options", &VERIFY_MEMBERS)? else {
         return Ok(options);
     };
 
-    if let Some(profile) = member(&object, "profile")? {
+    if let Some(profile) = members.get(0) {
         options.profile = match string(env, &profile, "profile")?.as_str() {
             "license" => Profile::License,
             "jws" => Profile::Jws,
@@ -184,17 +211,17 @@ pub(crate) fn verify_options(env: &Env, value: Option<Unknown<'_>>) -> napi::Res
             }
         };
     }
-    if let Some(now) = member(&object, "now")? {
+    if let Some(now) = members.get(1) {
         options.now = Some(parse_now(env, &now)?);
     }
-    if let Some(leeway) = member(&object, "leewaySeconds")? {
+    if let Some(leeway) = members.get(2) {
         // Saturates above u32::MAX; the core rejects any leeway above its limit.
         options.leeway_seconds = count(env, &leeway, "leewaySeconds")? as u32;
     }
-    if let Some(node_id) = member(&object, "nodeId")? {
+    if let Some(node_id) = members.get(3) {
         options.node_id = Some(string(env, &node_id, "nodeId")?);
     }
-    if let Some(algorithms) = member(&object, "algorithms")? {
+    if let Some(algorithms) = members.get(4) {
         let mut parsed = Vec::new();
         for (index, name) in array(env, &algorithms, "algorithms")?.iter().enumerate() {
             let name = string(env, name, &format!("algorithms[{index}]"))?;
@@ -202,10 +229,10 @@ pub(crate) fn verify_options(env: &Env, value: Option<Unknown<'_>>) -> napi::Res
         }
         options.algorithms = parsed;
     }
-    if let Some(required) = member(&object, "requireEntitlements")? {
+    if let Some(required) = members.get(5) {
         options.require_entitlements = parse_required(env, &required)?;
     }
-    if let Some(limit) = member(&object, "maxTokenBytes")? {
+    if let Some(limit) = members.get(6) {
         // Saturates above usize::MAX; the core rejects 0.
         options.max_token_bytes = count(env, &limit, "maxTokenBytes")? as usize;
     }
@@ -258,17 +285,17 @@ fn parse_required(env: &Env, value: &Unknown<'_>) -> napi::Result<Vec<RequiredEn
     let mut required = Vec::new();
     for (index, item) in array(env, value, "requireEntitlements")?.iter().enumerate() {
         let path = format!("requireEntitlements[{index}]");
-        let Some(entry) = options_object(env, Some(*item), &path, &["name", "value"])? else {
+        let Some(entry) = options_members(env, Some(*item), &path, &REQUIRED_MEMBERS)? else {
             return Err(type_error(
                 env,
                 format!("{path} must be an object, not undefined"),
             ));
         };
-        let name = match member(&entry, "name")? {
+        let name = match entry.get(0) {
             Some(name) => string(env, &name, &format!("{path}.name"))?,
             None => return Err(invalid_argument(env, format!("{path} has no name"))),
         };
-        let value = match member(&entry, "value")? {
+        let value = match entry.get(1) {
             None => None,
             Some(value) if value.get_type()? == ValueType::Number => {
                 let number = number(env, &value, &format!("{path}.value"))?;
@@ -291,14 +318,14 @@ fn parse_required(env: &Env, value: &Unknown<'_>) -> napi::Result<Vec<RequiredEn
 /// Converts the options argument of `new Store` into the core's options.
 pub(crate) fn store_options(env: &Env, value: Option<Unknown<'_>>) -> napi::Result<StoreOptions> {
     let mut options = StoreOptions::default();
-    let Some(object) = options_object(env, value, "store options", &STORE_MEMBERS)? else {
+    let Some(members) = options_members(env, value, "store options", &STORE_MEMBERS)? else {
         return Ok(options);
     };
 
-    if let Some(account_id) = member(&object, "accountId")? {
+    if let Some(account_id) = members.get(0) {
         options.account_id = Some(string(env, &account_id, "accountId")?);
     }
-    if let Some(synchronous) = member(&object, "synchronous")? {
+    if let Some(synchronous) = members.get(1) {
         options.synchronous = match string(env, &synchronous, "synchronous")?.as_str() {
             "NORMAL" => Synchronous::Normal,
             "FULL" => Synchronous::Full,

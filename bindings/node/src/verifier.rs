@@ -2,8 +2,11 @@
 
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{AsyncTask, Buffer, Unknown};
-use napi::Env;
+use napi::bindgen_prelude::{
+    AsyncTask, Buffer, BufferSlice, Function, JsObjectValue, Object, ToNapiValue, TypeName,
+    Unknown,
+};
+use napi::{sys, Env, ValueType};
 use serde_json::Value;
 
 use crate::convert::{bytes_or_text, json_document};
@@ -11,7 +14,9 @@ use crate::errors::{guarded, IntoJsResult};
 use crate::options::verify_options;
 use crate::task::{spawn, Job};
 
-/// A token that verified.
+/// A token that verified: the TypeScript shape of what `verify` returns.
+// NOTE: this struct only declares the TypeScript type; `Verified` builds the object.
+#[allow(dead_code)]
 #[napi(object)]
 pub struct VerifiedToken {
     /// The protected header, such as { alg: 'PS384', typ: 'JWT', kid: '...' }.
@@ -25,15 +30,60 @@ pub struct VerifiedToken {
     pub claims: Value,
 }
 
-impl VerifiedToken {
-    fn from_core(verified: checkout::VerifiedToken) -> napi::Result<VerifiedToken> {
-        Ok(VerifiedToken {
-            header: Value::Object(verified.header),
-            payload: Buffer::from(verified.payload),
-            claims: verified
-                .claims
-                .map_or(Value::Null, |claims| Value::Object(claims.all)),
-        })
+/// A verified token on its way to JavaScript as `{ header, payload, claims }`.
+///
+/// The header and the claims are built by the engine's own `JSON.parse` from JSON text the
+/// core has already parsed strictly and checked. One call into V8's parser costs a fraction of
+/// building the same objects member by member through napi, which made up most of a
+/// verification's cost outside RSA. The payload `Buffer` is a copy, which V8 allocates
+/// faster than it wraps memory owned by Rust. Numbers therefore follow `JSON.parse`: an integer beyond
+/// 2^53 becomes the nearest double, as with every JavaScript JOSE library.
+pub struct Verified(checkout::VerifiedToken);
+
+impl Verified {
+    fn from_core(verified: checkout::VerifiedToken) -> napi::Result<Verified> {
+        Ok(Verified(verified))
+    }
+}
+
+impl TypeName for Verified {
+    fn type_name() -> &'static str {
+        "VerifiedToken"
+    }
+
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+impl ToNapiValue for Verified {
+    unsafe fn to_napi_value(raw_env: sys::napi_env, value: Self) -> napi::Result<sys::napi_value> {
+        let env = Env::from_raw(raw_env);
+        let verified = value.0;
+        let header = serde_json::to_string(&verified.header)
+            .map_err(|e| napi::Error::from_reason(format!("encoding the header failed: {e}")))?;
+        // The license profile parsed the payload as UTF-8 JSON, so it can be spliced in as is.
+        let claims = match (&verified.claims, std::str::from_utf8(&verified.payload)) {
+            (Some(_), Ok(payload)) => payload,
+            (Some(_), Err(_)) => return Err(napi::Error::from_reason("the payload is not UTF-8")),
+            (None, _) => "null",
+        };
+
+        // One JSON.parse builds the header and the claims together.
+        let mut text = String::with_capacity(header.len() + claims.len() + 24);
+        text.push_str("{\"header\":");
+        text.push_str(&header);
+        text.push_str(",\"claims\":");
+        text.push_str(claims);
+        text.push('}');
+        let json: Object = env.get_global()?.get_c_named_property_unchecked(c"JSON")?;
+        let parse: Function<String, Object> = json.get_c_named_property_unchecked(c"parse")?;
+        let mut object = parse.apply(json, text)?;
+
+        let payload = BufferSlice::copy_from(&env, &verified.payload)?;
+        object.set_c_named_property(c"payload", payload)?;
+        // SAFETY: `object` belongs to `raw_env`, the environment of the current call.
+        unsafe { Object::to_napi_value(raw_env, object) }
     }
 }
 
@@ -106,17 +156,17 @@ impl Verifier {
     /// Verifies `token` and returns its header, payload and claims, or throws an Error whose
     /// `code` names the first check that failed, in this order: size, structure, header and
     /// algorithm, key and signature, payload, claims.
-    #[napi(catch_unwind)]
+    #[napi(catch_unwind, ts_return_type = "VerifiedToken")]
     pub fn verify(
         &self,
         env: Env,
         #[napi(ts_arg_type = "string | Uint8Array")] token: Unknown,
         #[napi(ts_arg_type = "VerifyOptions")] options: Option<Unknown>,
-    ) -> napi::Result<VerifiedToken> {
+    ) -> napi::Result<Verified> {
         let token = bytes_or_text(&env, &token, "token")?;
         let options = verify_options(&env, options)?;
         let verified = guarded(|| self.inner.verify(&token, &options)).into_js(&env)?;
-        VerifiedToken::from_core(verified)
+        Verified::from_core(verified)
     }
 
     /// Verifies like `verify`, on the libuv thread pool; the promise rejects with the same
@@ -127,13 +177,13 @@ impl Verifier {
         env: Env,
         #[napi(ts_arg_type = "string | Uint8Array")] token: Unknown,
         #[napi(ts_arg_type = "VerifyOptions")] options: Option<Unknown>,
-    ) -> napi::Result<AsyncTask<Job<checkout::VerifiedToken, VerifiedToken>>> {
+    ) -> napi::Result<AsyncTask<Job<checkout::VerifiedToken, Verified>>> {
         let token = bytes_or_text(&env, &token, "token")?;
         let options = verify_options(&env, options)?;
         let verifier = Arc::clone(&self.inner);
         Ok(spawn(
             move || verifier.verify(&token, &options),
-            VerifiedToken::from_core,
+            Verified::from_core,
         ))
     }
 }

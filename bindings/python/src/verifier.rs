@@ -4,7 +4,7 @@
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
-use crate::convert::{bytes_or_text, json_document, json_object_to_py};
+use crate::convert::{bytes_or_text, json_document, json_loads_object, json_object_to_py};
 use crate::errors::IntoPyResult;
 use crate::options::VerifyArguments;
 
@@ -98,13 +98,14 @@ impl Verifier {
             .detach(|| verifier.verify(&token, &options))
             .into_py_result()?;
 
+        let payload = PyBytes::new(py, &verified.payload);
         let claims = match &verified.claims {
-            Some(claims) => Some(json_object_to_py(py, &claims.all)?.unbind()),
+            Some(_) => Some(json_loads_object(&payload)?.unbind()),
             None => None,
         };
         Ok(VerifiedToken {
             header: json_object_to_py(py, &verified.header)?.unbind(),
-            payload: PyBytes::new(py, &verified.payload).unbind(),
+            payload: payload.unbind(),
             claims,
         })
     }
