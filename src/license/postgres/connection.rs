@@ -12,6 +12,7 @@
 use std::collections::HashMap;
 
 use postgres::types::ToSql;
+use postgres::error::SqlState;
 use postgres::{Client, Row, Statement};
 
 use super::store_error;
@@ -24,8 +25,6 @@ const BEGIN_WRITE: &str = "BEGIN; SET LOCAL synchronous_commit TO off";
 /// waits for a synchronous flush. Its prefix names the writer for logical decoding clients.
 const DURABILITY_BARRIER: &str =
     "BEGIN; SELECT pg_logical_emit_message(true, 'libcheckout', 'flush'); COMMIT";
-
-const BEGIN_READ: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
 
 /// A connection and the statements prepared on it, by SQL text.
 pub(super) struct Connection {
@@ -45,7 +44,7 @@ impl Connection {
         self.client.is_closed()
     }
 
-    /// Runs `work` between `BEGIN` and `COMMIT`, as a write transaction when `write` is set.
+    /// Runs `work`: between `BEGIN` and `COMMIT` when `write` is set, else statement by statement.
     /// Returns the outcome and whether the connection is still fit for the pool: a connection
     /// whose transaction could not be ended cleanly is in an unknown state and is dropped.
     pub(super) fn transaction(
@@ -53,20 +52,23 @@ impl Connection {
         write: bool,
         work: impl FnOnce(&mut Connection) -> Result<()>,
     ) -> (Result<()>, bool) {
-        let begin = if write { BEGIN_WRITE } else { BEGIN_READ };
-        if let Err(error) = self.batch(begin, "begin a transaction") {
+        if !write {
+            // Each statement sees the latest commits. A license never changes once created and
+            // writes re-check everything under their lock, so no read needs a snapshot across
+            // its statements, and two round trips per read are saved.
+            return (work(self), true);
+        }
+        if let Err(error) = self.batch(BEGIN_WRITE, "begin a transaction") {
             return (Err(error), false);
         }
 
         let outcome = work(self);
 
-        let end = match (&outcome, write) {
-            (Ok(()), true) => format!("COMMIT; {DURABILITY_BARRIER}"),
-            (Ok(()), false) => "COMMIT".to_owned(),
+        let end = match &outcome {
+            Ok(()) => format!("COMMIT; {DURABILITY_BARRIER}"),
             // A rejection may rest on another writer's commit that is not flushed yet, so a
             // failed write also waits for the flush before it returns.
-            (Err(_), true) => format!("ROLLBACK; {DURABILITY_BARRIER}"),
-            (Err(_), false) => "ROLLBACK".to_owned(),
+            Err(_) => format!("ROLLBACK; {DURABILITY_BARRIER}"),
         };
         match (self.batch(&end, "commit"), outcome) {
             (Ok(()), outcome) => (outcome, true),
@@ -128,6 +130,31 @@ impl Connection {
             .execute(&statement, params)
             .map(|_| ())
             .map_err(|e| store_error(context, e))
+    }
+
+    /// Runs an insert like `execute`, but returns `Ok(false)` when it violates the unique
+    /// constraint `constraint`, so the caller can tell a lost race from a failure.
+    pub(super) fn execute_unique(
+        &mut self,
+        sql: &'static str,
+        params: &[&(dyn ToSql + Sync)],
+        context: &str,
+        constraint: &str,
+    ) -> Result<bool> {
+        let statement = self.statement(sql, context)?;
+        match self.client.execute(&statement, params) {
+            Ok(_) => Ok(true),
+            Err(error) => {
+                let lost_race = error.as_db_error().is_some_and(|db| {
+                    *db.code() == SqlState::UNIQUE_VIOLATION && db.constraint() == Some(constraint)
+                });
+                if lost_race {
+                    Ok(false)
+                } else {
+                    Err(store_error(context, error))
+                }
+            }
+        }
     }
 
     /// Returns the underlying client, for the schema set-up that runs once per store.

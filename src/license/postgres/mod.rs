@@ -1,9 +1,8 @@
 //! The PostgreSQL store, for several license servers sharing one database.
 //!
-//! Write transactions on every server lock what they check or change, with
-//! transaction-scoped advisory locks (see [`transaction`]): the license whose capacity they
-//! check or whose consumption they change, and the ClientToken they record. No two capacity
-//! checks of one license interleave, as on SQLite, while checkouts of different licenses run
+//! Write transactions on every server lock the license whose capacity they check or whose
+//! consumption they change, with transaction-scoped advisory locks (see [`transaction`]).
+//! No two capacity checks of one license interleave, as on SQLite, while checkouts of different licenses run
 //! in parallel. Signing happens before the write transaction, and the commit does not wait
 //! for the disk while it holds a lock (see [`connection`]), so a lock is held only for a few
 //! prepared statements.
@@ -27,6 +26,10 @@ const SCHEMA_LOCK: i64 = 0x6c69_6263_6865_636b;
 
 /// The schema version this code writes and reads.
 const SCHEMA_VERSION: i64 = 1;
+
+/// How many times an operation runs when a concurrent request with its ClientToken commits
+/// first; the second run replays, so a third is never needed.
+const MAX_ATTEMPTS: u32 = 3;
 
 /// How many idle connections the pool keeps.
 const MAX_IDLE_CONNECTIONS: usize = 32;
@@ -202,14 +205,27 @@ impl PostgresStore {
         write: bool,
         work: &mut dyn FnMut(&mut dyn Transaction) -> Result<()>,
     ) -> Result<()> {
-        let mut connection = self.acquire()?;
-        let (outcome, reusable) = connection.transaction(write, |connection| {
-            work(&mut PostgresTransaction::new(connection, write))
-        });
-        if reusable {
-            self.release(connection);
+        let mut attempt = 1;
+        loop {
+            let mut connection = self.acquire()?;
+            let mut client_token_taken = false;
+            let (outcome, reusable) = connection.transaction(write, |connection| {
+                let mut transaction = PostgresTransaction::new(connection, write);
+                let outcome = work(&mut transaction).and_then(|()| transaction.flush());
+                client_token_taken = transaction.client_token_taken;
+                outcome
+            });
+            if reusable {
+                self.release(connection);
+            }
+
+            // The request that won has committed its record, so the next attempt replays it.
+            if client_token_taken && attempt < MAX_ATTEMPTS {
+                attempt += 1;
+                continue;
+            }
+            return outcome;
         }
-        outcome
     }
 }
 

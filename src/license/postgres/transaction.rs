@@ -1,15 +1,19 @@
 //! The store's statements inside one transaction, and the advisory locks that serialize
 //! writers of one license.
 //!
-//! A write transaction takes each lock just before it first reads what the lock guards, and
-//! always in the same order, so two writers never wait for each other in a cycle: first the
-//! ClientToken record (the two-integer lock space), then the one license it works on (the
-//! 64-bit lock space). The two spaces never collide in PostgreSQL. A key is the first bytes of
-//! the SHA-256 of a tagged name, so every server and every libcheckout version computes the
-//! same key; two names that share a key only share a lock.
+//! A write transaction locks a license just before it first reads what depends on the
+//! license's consumptions, and where it locks several it takes them in the order of their
+//! keys, so two writers never wait for each other in a cycle. A key is the first 8 bytes of the
+//! SHA-256 of a tagged name, so every server and every libcheckout version computes the same
+//! key; two names that share a key only share a lock.
+//!
+//! A ClientToken needs no lock: the primary key of `lm_client_tokens` lets one of two
+//! concurrent requests with the same ClientToken record it, and the store runs the other again,
+//! which then replays the recorded response.
 
 use std::collections::HashMap;
 
+use postgres::types::ToSql;
 use postgres::Row;
 
 use super::connection::Connection;
@@ -18,7 +22,10 @@ use crate::license::model::{CheckoutKind, Consumption, Granted, License};
 use crate::license::store::{Recorded, Transaction, Usage};
 use crate::alg::Algorithm;
 use crate::backend;
-use crate::error::Result;
+use crate::error::{err, ErrorKind, Result};
+
+/// The primary key of `lm_client_tokens`, as PostgreSQL names it.
+const CLIENT_TOKEN_KEY: &str = "lm_client_tokens_pkey";
 
 /// The columns of `lm_consumptions` in the order [`decode_consumption`] and the insert use.
 macro_rules! consumption_columns {
@@ -27,11 +34,89 @@ macro_rules! consumption_columns {
     };
 }
 
+/// A consumption and its holdings in one statement; its parameters are
+/// [`ConsumptionColumns::params`], $1 to $14. Holdings come from parallel arrays, one element
+/// per entitlement with a quantity, and the statement's main clause follows the macro.
+macro_rules! insert_consumption_with_holdings {
+    () => {
+        concat!(
+            "WITH consumption AS (INSERT INTO lm_consumptions (",
+            consumption_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)),
+             holdings AS (INSERT INTO lm_holdings (token, license_arn, name, quantity, overage, held_until)
+                 SELECT $1, $2, name, quantity, overage, $11
+                 FROM unnest($12::TEXT[], $13::BIGINT[], $14::BIGINT[]) AS granted (name, quantity, overage))"
+        )
+    };
+}
+
+/// The values of one consumption row and its holdings, encoded for the insert.
+struct ConsumptionColumns<'c> {
+    consumption: &'c Consumption,
+    kind: &'static str,
+    algorithm: &'static str,
+    metadata: String,
+    entitlements: String,
+    held_until: Option<i64>,
+    names: Vec<&'c str>,
+    quantities: Vec<i64>,
+    overages: Vec<i64>,
+}
+
+impl<'c> ConsumptionColumns<'c> {
+    fn of(consumption: &'c Consumption) -> Result<ConsumptionColumns<'c>> {
+        let held: Vec<&Granted> = consumption
+            .entitlements
+            .iter()
+            .filter(|g| g.quantity > 0)
+            .collect();
+        Ok(ConsumptionColumns {
+            consumption,
+            kind: consumption.kind.name(),
+            algorithm: consumption.algorithm.name(),
+            metadata: serde_json::to_string(&consumption.metadata)
+                .map_err(|_| corrupt("consumption"))?,
+            entitlements: serde_json::to_string(&consumption.entitlements)
+                .map_err(|_| corrupt("consumption"))?,
+            held_until: consumption.held_until(),
+            names: held.iter().map(|g| g.name.as_str()).collect(),
+            quantities: held.iter().map(|g| g.quantity).collect(),
+            overages: held.iter().map(|g| g.overage).collect(),
+        })
+    }
+
+    fn params(&self) -> Vec<&(dyn ToSql + Sync)> {
+        let c = self.consumption;
+        vec![
+            &c.token,
+            &c.license_arn,
+            &self.kind,
+            &c.node_id,
+            &c.issued_at,
+            &c.expiration,
+            &c.checked_in,
+            &self.algorithm,
+            &self.metadata,
+            &self.entitlements,
+            &self.held_until,
+            &self.names,
+            &self.quantities,
+            &self.overages,
+        ]
+    }
+}
+
 pub(super) struct PostgresTransaction<'a> {
     connection: &'a mut Connection,
     write: bool,
     /// The license lock keys this transaction holds.
     locked: Vec<i64>,
+    /// A consumption to insert, held back so that the ClientToken record that follows it goes
+    /// to the server in the same statement: one round trip less while the license lock is held.
+    pending: Option<Consumption>,
+    /// Set when the ClientToken record failed because a concurrent request with the same
+    /// ClientToken committed first; the store then runs the operation again, which replays.
+    pub(super) client_token_taken: bool,
 }
 
 impl PostgresTransaction<'_> {
@@ -40,7 +125,23 @@ impl PostgresTransaction<'_> {
             connection,
             write,
             locked: Vec::new(),
+            pending: None,
+            client_token_taken: false,
         }
+    }
+
+    /// Inserts the consumption held back, if any. Every statement other than the ClientToken
+    /// record calls this first, so the transaction always reads its own writes.
+    pub(super) fn flush(&mut self) -> Result<()> {
+        let Some(consumption) = self.pending.take() else {
+            return Ok(());
+        };
+        let columns = ConsumptionColumns::of(&consumption)?;
+        self.connection.execute(
+            concat!(insert_consumption_with_holdings!(), " SELECT 1"),
+            &columns.params(),
+            "insert a consumption",
+        )
     }
 
     /// In a write transaction, waits for the lock of license `arn`, so every statement after
@@ -49,7 +150,7 @@ impl PostgresTransaction<'_> {
         if !self.write {
             return Ok(());
         }
-        let [key, _] = lock_key("license", arn);
+        let key = lock_key("license", arn);
         if self.locked.contains(&key) {
             return Ok(());
         }
@@ -62,20 +163,20 @@ impl PostgresTransaction<'_> {
         Ok(())
     }
 
-    /// In a write transaction, waits for the lock of one ClientToken of one operation, so two
-    /// requests with the same ClientToken run one after the other and the second replays.
-    fn lock_client_token(&mut self, operation: &str, client_token: &str) -> Result<()> {
-        if !self.write {
-            return Ok(());
+    /// Records whether a ClientToken insert lost to a concurrent request, and returns the
+    /// error that rolls this attempt back.
+    fn note_conflict(&mut self, outcome: Result<bool>) -> Result<()> {
+        match outcome? {
+            true => Ok(()),
+            false => {
+                self.client_token_taken = true;
+                Err(err(
+                    ErrorKind::Store,
+                    "a concurrent request recorded the same ClientToken first; this attempt was \
+                     rolled back",
+                ))
+            }
         }
-        let [high, low] = lock_key(operation, client_token);
-        // The two-integer form lives in a lock space apart from the 64-bit one.
-        let (first, second) = ((high >> 32) as i32, low as i32);
-        self.connection.execute(
-            "SELECT pg_advisory_xact_lock($1::INTEGER, $2::INTEGER)",
-            &[&first, &second],
-            "lock a ClientToken",
-        )
     }
 
     fn read_consumption(&mut self, token: &str) -> Result<Option<Consumption>> {
@@ -88,19 +189,16 @@ impl PostgresTransaction<'_> {
     }
 }
 
-/// Returns two 64-bit lock keys derived from `tag` and `name`.
-fn lock_key(tag: &str, name: &str) -> [i64; 2] {
+/// Returns the 64-bit advisory lock key of `name` in the namespace `tag`.
+fn lock_key(tag: &str, name: &str) -> i64 {
     let mut input = Vec::with_capacity(tag.len() + 1 + name.len());
     input.extend_from_slice(tag.as_bytes());
     input.push(0);
     input.extend_from_slice(name.as_bytes());
     let digest = backend::sha256(&input);
-    let word = |i: usize| {
-        let mut bytes = [0u8; 8];
-        bytes.copy_from_slice(&digest[i..i + 8]);
-        i64::from_be_bytes(bytes)
-    };
-    [word(0), word(8)]
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(first)
 }
 
 fn decode_license(document: &str) -> Result<License> {
@@ -129,6 +227,7 @@ fn decode_consumption(row: &Row) -> Result<Consumption> {
 
 impl Transaction for PostgresTransaction<'_> {
     fn license(&mut self, arn: &str) -> Result<Option<License>> {
+        self.flush()?;
         self.lock_license(arn)?;
         let row = self.connection.query_opt(
             "SELECT document FROM lm_licenses WHERE arn = $1",
@@ -139,6 +238,7 @@ impl Transaction for PostgresTransaction<'_> {
     }
 
     fn licenses_by_sku(&mut self, sku: &str, key_fingerprint: &str) -> Result<Vec<License>> {
+        self.flush()?;
         let rows = self.connection.query(
             "SELECT document FROM lm_licenses WHERE product_sku = $1 AND key_fingerprint = $2",
             &[&sku, &key_fingerprint],
@@ -152,7 +252,7 @@ impl Transaction for PostgresTransaction<'_> {
         // A license document never changes once inserted, so it may be read before its lock;
         // the locks are taken in one order, by key, to rule out cycles.
         let mut arns: Vec<&str> = licenses.iter().map(|l| l.arn.as_str()).collect();
-        arns.sort_by_key(|arn| lock_key("license", arn)[0]);
+        arns.sort_by_key(|arn| lock_key("license", arn));
         for arn in arns {
             self.lock_license(arn)?;
         }
@@ -160,6 +260,7 @@ impl Transaction for PostgresTransaction<'_> {
     }
 
     fn insert_license(&mut self, license: &License) -> Result<()> {
+        self.flush()?;
         let document = serde_json::to_string(license).map_err(|_| corrupt("license"))?;
         self.connection.execute(
             "INSERT INTO lm_licenses (arn, product_sku, key_fingerprint, document) VALUES ($1, $2, $3, $4)",
@@ -169,6 +270,7 @@ impl Transaction for PostgresTransaction<'_> {
     }
 
     fn usage(&mut self, arn: &str, now: i64) -> Result<HashMap<String, Usage>> {
+        self.flush()?;
         self.lock_license(arn)?;
         let rows = self.connection.query(
             "SELECT name, SUM(quantity)::BIGINT, SUM(overage)::BIGINT FROM lm_holdings
@@ -192,6 +294,7 @@ impl Transaction for PostgresTransaction<'_> {
     }
 
     fn consumption(&mut self, token: &str) -> Result<Option<Consumption>> {
+        self.flush()?;
         let Some(unlocked) = self.read_consumption(token)? else {
             return Ok(None);
         };
@@ -205,6 +308,7 @@ impl Transaction for PostgresTransaction<'_> {
     }
 
     fn consumptions(&mut self, arn: &str) -> Result<Vec<Consumption>> {
+        self.flush()?;
         let rows = self.connection.query(
             concat!(
                 "SELECT ",
@@ -218,52 +322,14 @@ impl Transaction for PostgresTransaction<'_> {
     }
 
     fn insert_consumption(&mut self, consumption: &Consumption) -> Result<()> {
+        self.flush()?;
         self.lock_license(&consumption.license_arn)?;
-        let metadata =
-            serde_json::to_string(&consumption.metadata).map_err(|_| corrupt("consumption"))?;
-        let entitlements =
-            serde_json::to_string(&consumption.entitlements).map_err(|_| corrupt("consumption"))?;
-        self.connection.execute(
-            concat!(
-                "INSERT INTO lm_consumptions (",
-                consumption_columns!(),
-                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-            ),
-            &[
-                &consumption.token,
-                &consumption.license_arn,
-                &consumption.kind.name(),
-                &consumption.node_id,
-                &consumption.issued_at,
-                &consumption.expiration,
-                &consumption.checked_in,
-                &consumption.algorithm.name(),
-                &metadata,
-                &entitlements,
-            ],
-            "insert a consumption",
-        )?;
-
-        let until = consumption.held_until();
-        for granted in consumption.entitlements.iter().filter(|g| g.quantity > 0) {
-            self.connection.execute(
-                "INSERT INTO lm_holdings (token, license_arn, name, quantity, overage, held_until)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-                &[
-                    &consumption.token,
-                    &consumption.license_arn,
-                    &granted.name,
-                    &granted.quantity,
-                    &granted.overage,
-                    &until,
-                ],
-                "insert a holding",
-            )?;
-        }
+        self.pending = Some(consumption.clone());
         Ok(())
     }
 
     fn update_consumption(&mut self, consumption: &Consumption) -> Result<()> {
+        self.flush()?;
         self.lock_license(&consumption.license_arn)?;
         self.connection.execute(
             "UPDATE lm_consumptions SET issued_at = $2, expiration = $3, checked_in = $4 WHERE token = $1",
@@ -278,7 +344,7 @@ impl Transaction for PostgresTransaction<'_> {
     }
 
     fn recorded(&mut self, operation: &str, client_token: &str) -> Result<Option<Recorded>> {
-        self.lock_client_token(operation, client_token)?;
+        self.flush()?;
         let row = self.connection.query_opt(
             "SELECT request_hash, response FROM lm_client_tokens WHERE operation = $1 AND client_token = $2",
             &[&operation, &client_token],
@@ -291,11 +357,40 @@ impl Transaction for PostgresTransaction<'_> {
     }
 
     fn record(&mut self, operation: &str, client_token: &str, recorded: &Recorded) -> Result<()> {
-        self.connection.execute(
-            "INSERT INTO lm_client_tokens (operation, client_token, request_hash, response) VALUES ($1, $2, $3, $4)",
-            &[&operation, &client_token, &recorded.request_hash, &recorded.response],
-            "record a ClientToken",
-        )
+        let Some(consumption) = self.pending.take() else {
+            let outcome = self.connection.execute_unique(
+                "INSERT INTO lm_client_tokens (operation, client_token, request_hash, response) VALUES ($1, $2, $3, $4)",
+                &[
+                    &operation as &(dyn ToSql + Sync),
+                    &client_token,
+                    &recorded.request_hash,
+                    &recorded.response,
+                ],
+                "record a ClientToken",
+                CLIENT_TOKEN_KEY,
+            );
+            return self.note_conflict(outcome);
+        };
+
+        let columns = ConsumptionColumns::of(&consumption)?;
+        let mut params = columns.params();
+        params.extend_from_slice(&[
+            &operation as &(dyn ToSql + Sync),
+            &client_token,
+            &recorded.request_hash,
+            &recorded.response,
+        ]);
+        let outcome = self.connection.execute_unique(
+            concat!(
+                insert_consumption_with_holdings!(),
+                " INSERT INTO lm_client_tokens (operation, client_token, request_hash, response)
+                 VALUES ($15, $16, $17, $18)"
+            ),
+            &params,
+            "insert a consumption and record its ClientToken",
+            CLIENT_TOKEN_KEY,
+        );
+        self.note_conflict(outcome)
     }
 }
 
