@@ -19,6 +19,17 @@ eval "$(scripts/softhsm.sh init "$softhsm_dir")"
 step "Rust tests (cargo test --workspace --release)"
 cargo test --workspace --release
 
+# The core once more on RustCrypto's rsa instead of AWS-LC, for targets without a C compiler.
+step "Rust core tests with the pure-Rust backend (--features pure-rust)"
+pure_features=(--no-default-features --features pure-rust,ffi,sqlite)
+cargo test -p checkout --release "${pure_features[@]}"
+cargo clippy -p checkout --release --all-targets "${pure_features[@]}" -- -D warnings
+
+# Benchmarks are measured by hand (docs/BENCHMARKS.md); CI only builds them so they cannot rot.
+step "Benchmarks build (cargo bench --no-run, benches/c/run.sh --build-only)"
+cargo bench --workspace --no-run
+benches/c/run.sh --build-only
+
 # The parsers, keys and store rules run under AddressSanitizer; the multi-process stress test
 # and the PKCS#11 module, which is not built with the sanitizer, stay out.
 step "Rust tests under AddressSanitizer (nightly toolchain only)"

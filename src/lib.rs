@@ -12,8 +12,8 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
-#[cfg(not(feature = "aws-lc"))]
-compile_error!("libcheckout needs a cryptographic backend: enable the `aws-lc` feature");
+#[cfg(not(any(feature = "aws-lc", feature = "pure-rust")))]
+compile_error!("libcheckout needs a cryptographic backend: enable the `aws-lc` feature (needs a C compiler) or the `pure-rust` feature (Rust only)");
 
 pub mod alg;
 mod b64;
@@ -23,7 +23,6 @@ pub mod error;
 pub mod json;
 pub mod jws;
 pub mod keys;
-#[cfg(feature = "sqlite")]
 pub mod license;
 #[cfg(feature = "pkcs11")]
 mod pkcs11;

@@ -6,6 +6,8 @@ use checkout::license::Store;
 use checkout::{ErrorKind, FixedClock, Signer, Verifier, VerifyOptions};
 use serde_json::{json, Value};
 
+// Without the `postgres` feature the PostgreSQL tests are not built, rather than skipped.
+#[cfg(feature = "postgres")]
 mod common_postgres;
 
 /// 2026-06-01T00:00:00Z, inside the sample license's validity.
@@ -30,6 +32,7 @@ struct Fixture {
 #[derive(Clone, Copy, Debug)]
 enum Kind {
     Sqlite,
+    #[cfg(feature = "postgres")]
     Postgres,
 }
 
@@ -38,6 +41,7 @@ enum Kind {
 fn fresh_location(kind: Kind) -> Option<String> {
     match kind {
         Kind::Sqlite => Some(":memory:".to_owned()),
+        #[cfg(feature = "postgres")]
         Kind::Postgres => common_postgres::fresh_database(),
     }
 }
@@ -55,6 +59,7 @@ macro_rules! on_every_store {
         mod sqlite {
             $(#[test] fn $name() { super::$name(super::Kind::Sqlite) })*
         }
+        #[cfg(feature = "postgres")]
         mod postgres {
             $(#[test] fn $name() {
                 if super::fresh_location(super::Kind::Postgres).is_some() {
@@ -1011,6 +1016,7 @@ fn concurrent_checkouts_on_sqlite_file() {
     concurrent_checkouts_never_exceed_max_count(location.to_str().unwrap());
 }
 
+#[cfg(feature = "postgres")]
 #[test]
 fn concurrent_checkouts_on_postgres() {
     if let Some(location) = common_postgres::fresh_database() {

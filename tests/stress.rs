@@ -10,6 +10,8 @@
 //! The PostgreSQL tests need `LM_TEST_POSTGRES_URL` (`scripts/postgres.sh start` prints it).
 //! Each scenario prints its operation counts; run with `--nocapture` to see them.
 
+// Without the `postgres` feature the PostgreSQL tests are not built, rather than skipped.
+#[cfg(feature = "postgres")]
 mod common_postgres;
 mod stress_support;
 
@@ -109,6 +111,7 @@ fn sqlite_expiry_returns_seats_once() {
     );
 }
 
+#[cfg(feature = "postgres")]
 #[test]
 fn postgres_concurrent_processes_never_over_allocate() {
     let Some(location) = common_postgres::fresh_database() else {
@@ -125,6 +128,7 @@ fn postgres_concurrent_processes_never_over_allocate() {
     );
 }
 
+#[cfg(feature = "postgres")]
 #[test]
 fn postgres_sigkill_during_checkouts_loses_nothing() {
     let Some(location) = common_postgres::fresh_database() else {
@@ -135,6 +139,7 @@ fn postgres_sigkill_during_checkouts_loses_nothing() {
     crash::run("postgres", &location, &scratch.key_path, signer(), &|| {});
 }
 
+#[cfg(feature = "postgres")]
 #[test]
 fn postgres_expiry_returns_seats_once() {
     let Some(location) = common_postgres::fresh_database() else {

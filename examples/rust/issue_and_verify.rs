@@ -42,6 +42,6 @@ fn main() -> Result<(), checkout::Error> {
             entitlement.name, entitlement.value, entitlement.unit
         );
     }
-    println!("valid until {}", claims.all["expiration"]);
+    println!("valid until {}", checkout::timefmt::format_time(claims.expiration));
     Ok(())
 }

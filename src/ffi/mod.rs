@@ -32,6 +32,5 @@ const _: () = {
     const fn shared<T: Send + Sync>() {}
     shared::<crate::Signer>();
     shared::<crate::Verifier>();
-    #[cfg(feature = "sqlite")]
     shared::<crate::license::Store>();
 };

@@ -8,6 +8,7 @@ mod model;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod request;
+#[cfg(feature = "sqlite")]
 mod sqlite;
 mod store;
 
@@ -143,11 +144,7 @@ impl Store {
         let backend: Box<dyn Backend> = if is_postgres_url(location) {
             open_postgres(location, options)?
         } else {
-            Box::new(sqlite::SqliteStore::open(
-                location,
-                options.account_id.as_deref(),
-                options.synchronous,
-            )?)
+            open_sqlite(location, options)?
         };
         Ok(Store {
             backend,
@@ -214,6 +211,24 @@ impl Store {
 
 fn is_postgres_url(location: &str) -> bool {
     location.starts_with("postgres://") || location.starts_with("postgresql://")
+}
+
+#[cfg(feature = "sqlite")]
+fn open_sqlite(location: &str, options: &StoreOptions) -> Result<Box<dyn Backend>> {
+    Ok(Box::new(sqlite::SqliteStore::open(
+        location,
+        options.account_id.as_deref(),
+        options.synchronous,
+    )?))
+}
+
+#[cfg(not(feature = "sqlite"))]
+fn open_sqlite(_location: &str, _options: &StoreOptions) -> Result<Box<dyn Backend>> {
+    Err(err(
+        ErrorKind::Store,
+        "this build of libcheckout has no SQLite store; enable the `sqlite` feature or open a \
+         postgresql:// URL",
+    ))
 }
 
 #[cfg(feature = "postgres")]

@@ -267,6 +267,7 @@ impl Consumption {
     /// Returns until when the consumption keeps its quantities: `None` for good (PERPETUAL),
     /// its expiration while it is live, and 0 once checked in. Stores sum the quantities of
     /// holdings whose time is later than now, so expiry returns them without any caller.
+    #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
     pub(crate) fn held_until(&self) -> Option<i64> {
         if self.checked_in {
             Some(0)

@@ -1,7 +1,5 @@
-//! The RSA and hash primitives, from aws-lc-rs. Everything above this module sees only
-//! DER bytes and [`Algorithm`], so another backend can replace this one file.
-//!
-//! AWS-LC blinds private-key operations and runs them in constant time.
+//! The backend built on aws-lc-rs (AWS-LC, C and assembly): the feature `aws-lc`, on by
+//! default. Its guarantees are in the parent module's doc.
 
 use aws_lc_rs::digest;
 use aws_lc_rs::encoding::AsDer;
