@@ -24,8 +24,9 @@ use crate::error::{err, ErrorKind, Result};
 /// "libcheck" as a big-endian integer.
 const SCHEMA_LOCK: i64 = 0x6c69_6263_6865_636b;
 
-/// The schema version this code writes and reads.
-const SCHEMA_VERSION: i64 = 1;
+/// The schema version this code writes and reads. Version 1 had no `lm_usage`; opening such a
+/// store adds it, filled from `lm_holdings`.
+const SCHEMA_VERSION: i64 = 2;
 
 /// How many times an operation runs when a concurrent request with its ClientToken commits
 /// first; the second run replays, so a third is never needed.
@@ -69,6 +70,17 @@ CREATE TABLE IF NOT EXISTS lm_holdings (
     PRIMARY KEY (token, name)
 );
 CREATE INDEX IF NOT EXISTS lm_holdings_by_license ON lm_holdings (license_arn, held_until);
+-- The holdings summed per license, entitlement and end second (the largest BIGINT for
+-- PERPETUAL), so a capacity check reads one row per second in which live consumptions end,
+-- not one row per live consumption.
+CREATE TABLE IF NOT EXISTS lm_usage (
+    license_arn TEXT NOT NULL,
+    name TEXT NOT NULL,
+    held_until BIGINT NOT NULL,
+    quantity BIGINT NOT NULL,
+    overage BIGINT NOT NULL,
+    PRIMARY KEY (license_arn, name, held_until)
+);
 CREATE TABLE IF NOT EXISTS lm_client_tokens (
     operation TEXT NOT NULL,
     client_token TEXT NOT NULL,
@@ -76,6 +88,16 @@ CREATE TABLE IF NOT EXISTS lm_client_tokens (
     response TEXT NOT NULL,
     PRIMARY KEY (operation, client_token)
 );
+";
+
+/// Fills `lm_usage` from the holdings of a version 1 store. Checked-in holdings (0) hold
+/// nothing and are left out; `lm_usage` was created empty by [`SCHEMA`] just before.
+const UPGRADE_FROM_1: &str = "
+INSERT INTO lm_usage (license_arn, name, held_until, quantity, overage)
+    SELECT license_arn, name, COALESCE(held_until, 9223372036854775807), SUM(quantity), SUM(overage)
+    FROM lm_holdings WHERE held_until IS NULL OR held_until > 0
+    GROUP BY 1, 2, 3;
+UPDATE lm_meta SET value = '2' WHERE name = 'schema_version';
 ";
 
 /// Returns `url` with any password, in the user part or as a `password` query parameter,
@@ -250,6 +272,10 @@ fn initialize(client: &mut Client, requested: Option<&str>) -> Result<String> {
                 .map_err(|e| store_error("record the schema version", e))?;
         }
         Some(found) if found == SCHEMA_VERSION.to_string() => {}
+        Some(found) if found == "1" => {
+            tx.batch_execute(UPGRADE_FROM_1)
+                .map_err(|e| store_error("upgrade its schema from version 1", e))?;
+        }
         Some(found) => {
             return Err(err(
                 ErrorKind::Store,

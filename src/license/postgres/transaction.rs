@@ -24,6 +24,9 @@ use crate::alg::Algorithm;
 use crate::backend;
 use crate::error::{err, ErrorKind, Result};
 
+/// The `held_until` of a checked-in consumption's holdings: they hold nothing.
+const CHECKED_IN: i64 = 0;
+
 /// The primary key of `lm_client_tokens`, as PostgreSQL names it.
 const CLIENT_TOKEN_KEY: &str = "lm_client_tokens_pkey";
 
@@ -34,7 +37,7 @@ macro_rules! consumption_columns {
     };
 }
 
-/// A consumption and its holdings in one statement; its parameters are
+/// A consumption, its holdings and their addition to `lm_usage` in one statement; its parameters are
 /// [`ConsumptionColumns::params`], $1 to $14. Holdings come from parallel arrays, one element
 /// per entitlement with a quantity, and the statement's main clause follows the macro.
 macro_rules! insert_consumption_with_holdings {
@@ -43,9 +46,15 @@ macro_rules! insert_consumption_with_holdings {
             "WITH consumption AS (INSERT INTO lm_consumptions (",
             consumption_columns!(),
             ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)),
+             granted AS (SELECT * FROM unnest($12::TEXT[], $13::BIGINT[], $14::BIGINT[])
+                 AS granted (name, quantity, overage)),
              holdings AS (INSERT INTO lm_holdings (token, license_arn, name, quantity, overage, held_until)
-                 SELECT $1, $2, name, quantity, overage, $11
-                 FROM unnest($12::TEXT[], $13::BIGINT[], $14::BIGINT[]) AS granted (name, quantity, overage))"
+                 SELECT $1, $2, name, quantity, overage, $11 FROM granted),
+             usage AS (INSERT INTO lm_usage AS u (license_arn, name, held_until, quantity, overage)
+                 SELECT $2, name, COALESCE($11, 9223372036854775807), SUM(quantity), SUM(overage)
+                 FROM granted GROUP BY name
+                 ON CONFLICT (license_arn, name, held_until) DO UPDATE
+                 SET quantity = u.quantity + EXCLUDED.quantity, overage = u.overage + EXCLUDED.overage)"
         )
     };
 }
@@ -179,6 +188,26 @@ impl PostgresTransaction<'_> {
         }
     }
 
+    /// Adds `quantity` and `overage` (negative to subtract) to the usage row of one license,
+    /// entitlement and end second (`None` for good).
+    fn add_usage(
+        &mut self,
+        arn: &str,
+        name: &str,
+        held_until: Option<i64>,
+        quantity: i64,
+        overage: i64,
+    ) -> Result<()> {
+        self.connection.execute(
+            "INSERT INTO lm_usage AS u (license_arn, name, held_until, quantity, overage)
+             VALUES ($1, $2, COALESCE($3, 9223372036854775807), $4, $5)
+             ON CONFLICT (license_arn, name, held_until) DO UPDATE
+             SET quantity = u.quantity + EXCLUDED.quantity, overage = u.overage + EXCLUDED.overage",
+            &[&arn, &name, &held_until, &quantity, &overage],
+            "update the usage",
+        )
+    }
+
     fn read_consumption(&mut self, token: &str) -> Result<Option<Consumption>> {
         let row = self.connection.query_opt(
             concat!("SELECT ", consumption_columns!(), " FROM lm_consumptions WHERE token = $1"),
@@ -273,8 +302,8 @@ impl Transaction for PostgresTransaction<'_> {
         self.flush()?;
         self.lock_license(arn)?;
         let rows = self.connection.query(
-            "SELECT name, SUM(quantity)::BIGINT, SUM(overage)::BIGINT FROM lm_holdings
-             WHERE license_arn = $1 AND (held_until IS NULL OR held_until > $2)
+            "SELECT name, SUM(quantity)::BIGINT, SUM(overage)::BIGINT FROM lm_usage
+             WHERE license_arn = $1 AND held_until > $2
              GROUP BY name",
             &[&arn, &now],
             "sum the usage",
@@ -336,9 +365,28 @@ impl Transaction for PostgresTransaction<'_> {
             &[&consumption.token, &consumption.issued_at, &consumption.expiration, &consumption.checked_in],
             "update a consumption",
         )?;
+
+        // The holdings move from the usage row of their old end to that of the new one.
+        let holdings = self.connection.query(
+            "SELECT name, quantity, overage, held_until FROM lm_holdings WHERE token = $1",
+            &[&consumption.token],
+            "read the holdings of a consumption",
+        )?;
+        let new_end = consumption.held_until();
+        for holding in &holdings {
+            let (name, quantity, overage): (&str, i64, i64) =
+                (holding.get(0), holding.get(1), holding.get(2));
+            let old_end: Option<i64> = holding.get(3);
+            if old_end != Some(CHECKED_IN) {
+                self.add_usage(&consumption.license_arn, name, old_end, -quantity, -overage)?;
+            }
+            if new_end != Some(CHECKED_IN) {
+                self.add_usage(&consumption.license_arn, name, new_end, quantity, overage)?;
+            }
+        }
         self.connection.execute(
             "UPDATE lm_holdings SET held_until = $2 WHERE token = $1",
-            &[&consumption.token, &consumption.held_until()],
+            &[&consumption.token, &new_end],
             "update a holding",
         )
     }

@@ -1,0 +1,147 @@
+//! PostgreSQL schema versions: a version 1 store is upgraded in place with its usage intact,
+//! and a newer version is refused.
+//!
+//! Needs `LM_TEST_POSTGRES_URL` (`scripts/postgres.sh start` prints it).
+
+#![cfg(feature = "postgres")]
+
+mod common_postgres;
+
+use std::sync::Arc;
+
+use checkout::license::Store;
+use checkout::{ErrorKind, FixedClock, Signer};
+use serde_json::json;
+
+/// 2026-06-01T00:00:00Z, inside the license's validity.
+const JUNE_2026: i64 = 1_780_272_000;
+
+fn open(location: &str, now: i64) -> Store {
+    Store::open(location)
+        .unwrap()
+        .with_clock(Arc::new(FixedClock::new(now)))
+}
+
+/// Creates a license with `Seats` (MaxCount 5) and checks out `seats` of them in one borrow.
+fn license_with_borrow(store: &Store, signer: &Signer, seats: &str) -> String {
+    let request = json!({
+        "LicenseName": "Analytics", "ProductName": "Analytics", "ProductSKU": "SKU-SCHEMA",
+        "Issuer": {"Name": "Vendor", "SignKey": signer.kid()},
+        "HomeRegion": "us-east-1",
+        "Validity": {"Begin": "2026-01-01T00:00:00Z", "End": "2027-01-01T00:00:00Z"},
+        "Beneficiary": "customer-1",
+        "Entitlements": [{"Name": "Seats", "Unit": "Count", "MaxCount": 5, "AllowCheckIn": true}],
+        "ConsumptionConfiguration": {
+            "BorrowConfiguration": {"AllowEarlyCheckIn": true, "MaxTimeToLiveInMinutes": 60}
+        },
+        "ClientToken": "create-1"
+    });
+    let arn = store.create_license(request.to_string().as_bytes()).unwrap()["LicenseArn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let borrow = json!({
+        "LicenseArn": arn,
+        "Entitlements": [{"Name": "Seats", "Value": seats, "Unit": "Count"}],
+        "DigitalSignatureMethod": "JWT_PS384",
+        "ClientToken": "borrow-1"
+    });
+    store.checkout(signer, borrow.to_string().as_bytes()).unwrap();
+    arn
+}
+
+fn consumed(store: &Store, arn: &str) -> String {
+    let usage = store
+        .get_license_usage(json!({"LicenseArn": arn}).to_string().as_bytes())
+        .unwrap();
+    usage["LicenseUsage"]["EntitlementUsages"][0]["ConsumedValue"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn version_1_store_upgrades_with_usage() {
+    let Some(location) = common_postgres::fresh_database() else {
+        return;
+    };
+    let signer = Signer::generate(2048, None).unwrap();
+    let arn = license_with_borrow(&open(&location, JUNE_2026), &signer, "3");
+
+    // A version 1 store had no lm_usage table.
+    let mut admin = postgres::Client::connect(&location, postgres::NoTls).unwrap();
+    admin
+        .batch_execute(
+            "DROP TABLE lm_usage; UPDATE lm_meta SET value = '1' WHERE name = 'schema_version'",
+        )
+        .unwrap();
+
+    let store = open(&location, JUNE_2026);
+    let version: String = admin
+        .query_one("SELECT value FROM lm_meta WHERE name = 'schema_version'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(version, "2");
+    assert_eq!(consumed(&store, &arn), "3");
+
+    let borrow = json!({
+        "LicenseArn": arn,
+        "Entitlements": [{"Name": "Seats", "Value": "3", "Unit": "Count"}],
+        "DigitalSignatureMethod": "JWT_PS384",
+        "ClientToken": "borrow-2"
+    });
+    let refused = store
+        .checkout(&signer, borrow.to_string().as_bytes())
+        .unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::NoEntitlementsAllowed);
+}
+
+#[test]
+fn newer_postgres_schema_is_refused() {
+    let Some(location) = common_postgres::fresh_database() else {
+        return;
+    };
+    drop(open(&location, JUNE_2026));
+    let mut admin = postgres::Client::connect(&location, postgres::NoTls).unwrap();
+    admin
+        .batch_execute("UPDATE lm_meta SET value = '3' WHERE name = 'schema_version'")
+        .unwrap();
+
+    let error = Store::open(&location).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Store);
+    assert!(
+        error
+            .message()
+            .contains("this PostgreSQL store has schema version 3, but this libcheckout reads version 2"),
+        "{}",
+        error.message()
+    );
+}
+
+#[test]
+fn usage_follows_check_in_and_extend() {
+    let Some(location) = common_postgres::fresh_database() else {
+        return;
+    };
+    let signer = Signer::generate(2048, None).unwrap();
+    let clock = Arc::new(FixedClock::new(JUNE_2026));
+    let store = Store::open(&location).unwrap().with_clock(clock.clone());
+    let arn = license_with_borrow(&store, &signer, "2");
+    let token = store
+        .list_license_consumptions(json!({"LicenseArn": arn}).to_string().as_bytes())
+        .unwrap()["LicenseConsumptions"][0]["LicenseConsumptionToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    clock.set(JUNE_2026 + 30 * 60);
+    let extend = json!({"LicenseConsumptionToken": token});
+    store
+        .extend_license_consumption(&signer, extend.to_string().as_bytes())
+        .unwrap();
+    clock.set(JUNE_2026 + 75 * 60);
+    assert_eq!(consumed(&store, &arn), "2", "the extension keeps the seats past the first end");
+
+    store.check_in(extend.to_string().as_bytes()).unwrap();
+    assert_eq!(consumed(&store, &arn), "0");
+}
