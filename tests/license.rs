@@ -1024,6 +1024,27 @@ fn concurrent_checkouts_on_postgres() {
     }
 }
 
+fn usage_follows_extend_and_check_in(kind: Kind) {
+    let f = fixture(kind);
+    let arn = f.create_default();
+    let seats = json!([{"Name": "Seats", "Value": "2", "Unit": "Count"}]);
+    let token = f.checkout(borrow(&arn, seats, "b-1")).unwrap()["LicenseConsumptionToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let consumption = json!({"LicenseConsumptionToken": token});
+
+    f.clock.advance(12 * 3600);
+    f.store
+        .extend_license_consumption(signer(), &bytes(&consumption))
+        .unwrap();
+    f.clock.advance(13 * 3600);
+    assert_eq!(f.consumed(&arn, "Seats"), "2", "held past the first expiration");
+
+    f.store.check_in(&bytes(&consumption)).unwrap();
+    assert_eq!(f.consumed(&arn, "Seats"), "0");
+}
+
 fn unknown_license_is_not_found(kind: Kind) {
     let f = fixture(kind);
     let arn = "arn:aws:license-manager::000000000000:license:l-00000000000000000000000000000000";
@@ -1043,6 +1064,7 @@ fn unknown_license_is_not_found(kind: Kind) {
 }
 
 on_every_store!(
+    usage_follows_extend_and_check_in,
     create_license_returns_arn_status_version,
     get_license_returns_aws_shape,
     create_license_rejects_schema_violations,
@@ -1067,6 +1089,43 @@ on_every_store!(
 );
 
 #[test]
+fn version_1_sqlite_store_upgrades_with_usage() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db");
+    let location = path.to_str().unwrap();
+    let clock = Arc::new(FixedClock::new(JUNE_2026));
+    let f = Fixture {
+        store: Store::open(location).unwrap().with_clock(clock.clone()),
+        clock: clock.clone(),
+    };
+    let arn = f.create_default();
+    let seats = json!([{"Name": "Seats", "Value": "7", "Unit": "Count"}]);
+    f.checkout(borrow(&arn, seats, "b-1")).unwrap();
+    drop(f);
+
+    // A version 1 store had no usage table.
+    let connection = rusqlite::Connection::open(&path).unwrap();
+    connection
+        .execute_batch("DROP TABLE usage; UPDATE meta SET value = '1' WHERE name = 'schema_version'")
+        .unwrap();
+    drop(connection);
+
+    let f = Fixture {
+        store: Store::open(location).unwrap().with_clock(clock.clone()),
+        clock,
+    };
+    assert_eq!(f.consumed(&arn, "Seats"), "7");
+    let more = json!([{"Name": "Seats", "Value": "4", "Unit": "Count"}]);
+    let refused = f.checkout(borrow(&arn, more, "b-2")).unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::NoEntitlementsAllowed);
+    let version: String = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row("SELECT value FROM meta WHERE name = 'schema_version'", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(version, "2");
+}
+
+#[test]
 fn newer_sqlite_schema_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("store.db");
@@ -1076,7 +1135,7 @@ fn newer_sqlite_schema_is_refused() {
     let connection = rusqlite::Connection::open(&path).unwrap();
     connection
         .execute(
-            "UPDATE meta SET value = '2' WHERE name = 'schema_version'",
+            "UPDATE meta SET value = '3' WHERE name = 'schema_version'",
             [],
         )
         .unwrap();
@@ -1085,7 +1144,7 @@ fn newer_sqlite_schema_is_refused() {
     let error = Store::open(location).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Store);
     assert!(
-        error.message().contains("schema version 2"),
+        error.message().contains("schema version 3"),
         "{}",
         error.message()
     );

@@ -117,31 +117,3 @@ fn newer_postgres_schema_is_refused() {
         error.message()
     );
 }
-
-#[test]
-fn usage_follows_check_in_and_extend() {
-    let Some(location) = common_postgres::fresh_database() else {
-        return;
-    };
-    let signer = Signer::generate(2048, None).unwrap();
-    let clock = Arc::new(FixedClock::new(JUNE_2026));
-    let store = Store::open(&location).unwrap().with_clock(clock.clone());
-    let arn = license_with_borrow(&store, &signer, "2");
-    let token = store
-        .list_license_consumptions(json!({"LicenseArn": arn}).to_string().as_bytes())
-        .unwrap()["LicenseConsumptions"][0]["LicenseConsumptionToken"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-
-    clock.set(JUNE_2026 + 30 * 60);
-    let extend = json!({"LicenseConsumptionToken": token});
-    store
-        .extend_license_consumption(&signer, extend.to_string().as_bytes())
-        .unwrap();
-    clock.set(JUNE_2026 + 75 * 60);
-    assert_eq!(consumed(&store, &arn), "2", "the extension keeps the seats past the first end");
-
-    store.check_in(extend.to_string().as_bytes()).unwrap();
-    assert_eq!(consumed(&store, &arn), "0");
-}

@@ -18,8 +18,16 @@ use crate::error::{err, ErrorKind, Result};
 /// How long a writer waits for another process's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The schema version this code writes and reads.
-const SCHEMA_VERSION: i64 = 1;
+/// The schema version this code writes and reads. Version 1 had no `usage` table; opening
+/// such a store adds it, filled from `holdings`.
+const SCHEMA_VERSION: i64 = 2;
+
+/// The `held_until` of `usage` rows that hold for good (PERPETUAL), in place of NULL, which a
+/// primary key cannot hold.
+const HELD_FOR_GOOD: i64 = i64::MAX;
+
+/// The `held_until` of a checked-in consumption's holdings: they hold nothing.
+const CHECKED_IN: i64 = 0;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (
@@ -57,6 +65,17 @@ CREATE TABLE IF NOT EXISTS holdings (
     PRIMARY KEY (token, name)
 );
 CREATE INDEX IF NOT EXISTS holdings_by_license ON holdings (license_arn, held_until);
+-- The holdings summed per license, entitlement and end second (HELD_FOR_GOOD for PERPETUAL),
+-- so a capacity check reads one row per second in which live consumptions end, not one row
+-- per live consumption.
+CREATE TABLE IF NOT EXISTS usage (
+    license_arn TEXT NOT NULL,
+    name TEXT NOT NULL,
+    held_until INTEGER NOT NULL,
+    quantity INTEGER NOT NULL,
+    overage INTEGER NOT NULL,
+    PRIMARY KEY (license_arn, name, held_until)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS client_tokens (
     operation TEXT NOT NULL,
     client_token TEXT NOT NULL,
@@ -169,8 +188,19 @@ impl SqliteStore {
     }
 }
 
-/// Records the schema version of a new store and refuses a store written by a newer
-/// libcheckout. A file without a recorded version has the first schema, version 1.
+/// Fills `usage` from the holdings of a version 1 store, which [`SCHEMA`] has just given an
+/// empty `usage` table. Checked-in holdings hold nothing and are left out.
+const UPGRADE_FROM_1: &str = "
+INSERT INTO usage (license_arn, name, held_until, quantity, overage)
+    SELECT license_arn, name, COALESCE(held_until, 9223372036854775807), SUM(quantity), SUM(overage)
+    FROM holdings WHERE held_until IS NULL OR held_until > 0
+    GROUP BY 1, 2, 3;
+INSERT OR REPLACE INTO meta (name, value) VALUES ('schema_version', '2');
+";
+
+/// Upgrades a store of an older schema in place, within the caller's transaction, and refuses
+/// a store written by a newer libcheckout. A file without a recorded version has the first
+/// schema, version 1; a new file is one too, with empty tables.
 fn check_schema_version(transaction: &rusqlite::Transaction<'_>) -> Result<()> {
     let stored: Option<String> = transaction
         .query_row(
@@ -180,17 +210,14 @@ fn check_schema_version(transaction: &rusqlite::Transaction<'_>) -> Result<()> {
         )
         .optional()
         .map_err(|e| store_error("read the schema version", e))?;
-    let Some(stored) = stored else {
-        transaction
-            .execute(
-                "INSERT INTO meta (name, value) VALUES ('schema_version', ?1)",
-                [SCHEMA_VERSION.to_string()],
-            )
-            .map_err(|e| store_error("record the schema version", e))?;
-        return Ok(());
-    };
+    let stored = stored.unwrap_or_else(|| "1".to_owned());
     if stored == SCHEMA_VERSION.to_string() {
         return Ok(());
+    }
+    if stored == "1" {
+        return transaction
+            .execute_batch(UPGRADE_FROM_1)
+            .map_err(|e| store_error("upgrade its schema from version 1", e));
     }
     Err(err(
         ErrorKind::Store,
@@ -289,6 +316,27 @@ struct SqliteTransaction<'a> {
 }
 
 impl SqliteTransaction<'_> {
+    /// Adds `quantity` and `overage` (negative to subtract) to the usage row of one license,
+    /// entitlement and end second (`None` for good).
+    fn add_usage(
+        &self,
+        arn: &str,
+        name: &str,
+        held_until: Option<i64>,
+        quantity: i64,
+        overage: i64,
+    ) -> Result<()> {
+        self.execute(
+            "INSERT INTO usage (license_arn, name, held_until, quantity, overage)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (license_arn, name, held_until) DO UPDATE
+             SET quantity = quantity + excluded.quantity, overage = overage + excluded.overage",
+            params![arn, name, held_until.unwrap_or(HELD_FOR_GOOD), quantity, overage],
+        )
+        .map(|_| ())
+        .map_err(|e| store_error("update the usage", e))
+    }
+
     /// Runs a statement from the connection's statement cache, so repeated operations do not
     /// compile their SQL again.
     fn execute(&self, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
@@ -381,8 +429,8 @@ impl Transaction for SqliteTransaction<'_> {
         let mut statement = self
             .tx
             .prepare_cached(
-                "SELECT name, SUM(quantity), SUM(overage) FROM holdings
-                 WHERE license_arn = ?1 AND (held_until IS NULL OR held_until > ?2)
+                "SELECT name, SUM(quantity), SUM(overage) FROM usage
+                 WHERE license_arn = ?1 AND held_until > ?2
                  GROUP BY name",
             )
             .map_err(|e| store_error("sum the usage", e))?;
@@ -478,6 +526,13 @@ impl Transaction for SqliteTransaction<'_> {
                 ],
             )
             .map_err(|e| store_error("insert a holding", e))?;
+            self.add_usage(
+                &consumption.license_arn,
+                &granted.name,
+                until,
+                granted.quantity,
+                granted.overage,
+            )?;
         }
         Ok(())
     }
@@ -489,9 +544,38 @@ impl Transaction for SqliteTransaction<'_> {
                 params![consumption.token, consumption.issued_at, consumption.expiration, consumption.checked_in],
             )
             .map_err(|e| store_error("update a consumption", e))?;
+
+        // The holdings move from the usage row of their old end to that of the new one.
+        let holdings = {
+            let mut statement = self
+                .tx
+                .prepare_cached("SELECT name, quantity, overage, held_until FROM holdings WHERE token = ?1")
+                .map_err(|e| store_error("read the holdings of a consumption", e))?;
+            let rows = statement
+                .query_map([&consumption.token], |row| {
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        row.get::<_, i64>(1)?,
+                        row.get::<_, i64>(2)?,
+                        row.get::<_, Option<i64>>(3)?,
+                    ))
+                })
+                .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+                .map_err(|e| store_error("read the holdings of a consumption", e))?;
+            rows
+        };
+        let new_end = consumption.held_until();
+        for (name, quantity, overage, old_end) in &holdings {
+            if *old_end != Some(CHECKED_IN) {
+                self.add_usage(&consumption.license_arn, name, *old_end, -quantity, -overage)?;
+            }
+            if new_end != Some(CHECKED_IN) {
+                self.add_usage(&consumption.license_arn, name, new_end, *quantity, *overage)?;
+            }
+        }
         self.execute(
             "UPDATE holdings SET held_until = ?2 WHERE token = ?1",
-            params![consumption.token, consumption.held_until()],
+            params![consumption.token, new_end],
         )
         .map_err(|e| store_error("update a holding", e))?;
         Ok(())
