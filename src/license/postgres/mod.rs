@@ -29,7 +29,7 @@ const SCHEMA_LOCK: i64 = 0x6c69_6263_6865_636b;
 const SCHEMA_VERSION: i64 = 2;
 
 /// How many times an operation runs when a concurrent request with its ClientToken commits
-/// first; the second run replays, so a third is never needed.
+/// first. The second run finds the winner's record and replays it; the third is a margin.
 const MAX_ATTEMPTS: u32 = 3;
 
 /// How many idle connections the pool keeps.
