@@ -2,6 +2,8 @@
 # Starts or stops a private PostgreSQL cluster for the tests, on 127.0.0.1 only.
 #
 #   scripts/postgres.sh start   # prints: export LM_TEST_POSTGRES_URL=postgresql://...
+#                               # and LM_TEST_POSTGRES_STARTED=1, or 0 when it reused a running
+#                               # cluster, which the caller should then leave running
 #   scripts/postgres.sh stop
 #
 # `start` reuses a running cluster and otherwise creates an empty one, so data does not survive
@@ -28,6 +30,8 @@ as_owner() {
 
 start() {
     if [ -f "$cluster/data/postmaster.pid" ] && as_owner "$bindir/pg_ctl" -D "$cluster/data" status >/dev/null 2>&1; then
+        # Someone else's running cluster: its owner stops it, not the caller.
+        echo "export LM_TEST_POSTGRES_STARTED=0"
         echo "export LM_TEST_POSTGRES_URL=postgresql://lm@127.0.0.1:$port/postgres"
         return
     fi
@@ -40,6 +44,7 @@ start() {
     as_owner "$bindir/pg_ctl" -D "$cluster/data" -l "$cluster/server.log" -w \
         -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$cluster -c max_connections=200 -c fsync=on" \
         start >/dev/null
+    echo "export LM_TEST_POSTGRES_STARTED=1"
     echo "export LM_TEST_POSTGRES_URL=postgresql://lm@127.0.0.1:$port/postgres"
 }
 

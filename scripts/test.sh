@@ -10,11 +10,17 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "Private PostgreSQL server for the store tests (scripts/postgres.sh)"
 eval "$(scripts/postgres.sh start)"
-trap 'scripts/postgres.sh stop' EXIT
+# Stops the cluster only when this run started it.
+stop_postgres() {
+    if [ "${LM_TEST_POSTGRES_STARTED:-0}" = 1 ]; then
+        scripts/postgres.sh stop
+    fi
+}
+trap stop_postgres EXIT
 
 step "SoftHSM2 token for the PKCS#11 signer tests (scripts/softhsm.sh)"
 softhsm_dir="$(mktemp -d "${TMPDIR:-/tmp}/libcheckout-softhsm.XXXXXX")"
-trap 'scripts/postgres.sh stop; rm -rf "$softhsm_dir"' EXIT
+trap 'stop_postgres; rm -rf "$softhsm_dir"' EXIT
 eval "$(scripts/softhsm.sh init "$softhsm_dir")"
 
 step "Rust tests (cargo test --workspace --release)"

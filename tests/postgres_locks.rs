@@ -155,6 +155,11 @@ fn client_token_concurrent_requests_share_result() {
             .with_clock(Arc::new(FixedClock::new(JUNE_2026))),
     );
     let arn = create_license(&store, "create-1");
+    // One seat left: a request that ran its capacity check beside the first, instead of
+    // waiting for it, would be rejected instead of replaying.
+    for taken in 0..4 {
+        borrow(&store, &arn, &format!("other-{taken}")).unwrap();
+    }
 
     let receivers: Vec<_> = (0..8)
         .map(|_| borrow_in_background(&store, &arn, "same-token"))
@@ -179,6 +184,6 @@ fn client_token_concurrent_requests_share_result() {
         .unwrap();
     assert_eq!(
         usage["LicenseUsage"]["EntitlementUsages"][0]["ConsumedValue"],
-        "1"
+        "5"
     );
 }

@@ -67,14 +67,15 @@ CREATE TABLE IF NOT EXISTS holdings (
 CREATE INDEX IF NOT EXISTS holdings_by_license ON holdings (license_arn, held_until);
 -- The holdings summed per license, entitlement and end second (HELD_FOR_GOOD for PERPETUAL),
 -- so a capacity check reads one row per second in which live consumptions end, not one row
--- per live consumption.
+-- per live consumption. The key puts held_until before name, so the check's range scan
+-- starts at the first live row and never reads rows that have ended.
 CREATE TABLE IF NOT EXISTS usage (
     license_arn TEXT NOT NULL,
     name TEXT NOT NULL,
     held_until INTEGER NOT NULL,
     quantity INTEGER NOT NULL,
     overage INTEGER NOT NULL,
-    PRIMARY KEY (license_arn, name, held_until)
+    PRIMARY KEY (license_arn, held_until, name)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS client_tokens (
     operation TEXT NOT NULL,
@@ -329,7 +330,7 @@ impl SqliteTransaction<'_> {
         self.execute(
             "INSERT INTO usage (license_arn, name, held_until, quantity, overage)
              VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (license_arn, name, held_until) DO UPDATE
+             ON CONFLICT (license_arn, held_until, name) DO UPDATE
              SET quantity = quantity + excluded.quantity, overage = overage + excluded.overage",
             params![arn, name, held_until.unwrap_or(HELD_FOR_GOOD), quantity, overage],
         )

@@ -21,6 +21,8 @@ use crate::error::Result;
 /// Opens a write transaction that commits asynchronously; its statements take the locks.
 const BEGIN_WRITE: &str = "BEGIN; SET LOCAL synchronous_commit TO off";
 
+const BEGIN_READ: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+
 /// A transactional logical message needs a transaction id and writes WAL, so its commit
 /// waits for a synchronous flush. Its prefix names the writer for logical decoding clients.
 const DURABILITY_BARRIER: &str =
@@ -44,7 +46,7 @@ impl Connection {
         self.client.is_closed()
     }
 
-    /// Runs `work`: between `BEGIN` and `COMMIT` when `write` is set, else statement by statement.
+    /// Runs `work` between `BEGIN` and `COMMIT`, as a write transaction when `write` is set.
     /// Returns the outcome and whether the connection is still fit for the pool: a connection
     /// whose transaction could not be ended cleanly is in an unknown state and is dropped.
     pub(super) fn transaction(
@@ -52,23 +54,23 @@ impl Connection {
         write: bool,
         work: impl FnOnce(&mut Connection) -> Result<()>,
     ) -> (Result<()>, bool) {
-        if !write {
-            // Each statement sees the latest commits. A license never changes once created and
-            // writes re-check everything under their lock, so no read needs a snapshot across
-            // its statements, and two round trips per read are saved.
-            return (work(self), true);
-        }
-        if let Err(error) = self.batch(BEGIN_WRITE, "begin a transaction") {
+        // A read needs one snapshot across its statements: the checks before a checkout signs
+        // must not see a concurrent request's consumption without its ClientToken record,
+        // else they reject a request that should replay.
+        let begin = if write { BEGIN_WRITE } else { BEGIN_READ };
+        if let Err(error) = self.batch(begin, "begin a transaction") {
             return (Err(error), false);
         }
 
         let outcome = work(self);
 
-        let end = match &outcome {
-            Ok(()) => format!("COMMIT; {DURABILITY_BARRIER}"),
+        let end = match (&outcome, write) {
+            (Ok(()), true) => format!("COMMIT; {DURABILITY_BARRIER}"),
             // A rejection may rest on another writer's commit that is not flushed yet, so a
             // failed write also waits for the flush before it returns.
-            Err(_) => format!("ROLLBACK; {DURABILITY_BARRIER}"),
+            (Err(_), true) => format!("ROLLBACK; {DURABILITY_BARRIER}"),
+            (Ok(()), false) => "COMMIT".to_owned(),
+            (Err(_), false) => "ROLLBACK".to_owned(),
         };
         match (self.batch(&end, "commit"), outcome) {
             (Ok(()), outcome) => (outcome, true),

@@ -72,14 +72,15 @@ CREATE TABLE IF NOT EXISTS lm_holdings (
 CREATE INDEX IF NOT EXISTS lm_holdings_by_license ON lm_holdings (license_arn, held_until);
 -- The holdings summed per license, entitlement and end second (the largest BIGINT for
 -- PERPETUAL), so a capacity check reads one row per second in which live consumptions end,
--- not one row per live consumption.
+-- not one row per live consumption. The key puts held_until before name, so the check's
+-- range scan starts at the first live row and never reads rows that have ended.
 CREATE TABLE IF NOT EXISTS lm_usage (
     license_arn TEXT NOT NULL,
     name TEXT NOT NULL,
     held_until BIGINT NOT NULL,
     quantity BIGINT NOT NULL,
     overage BIGINT NOT NULL,
-    PRIMARY KEY (license_arn, name, held_until)
+    PRIMARY KEY (license_arn, held_until, name)
 );
 CREATE TABLE IF NOT EXISTS lm_client_tokens (
     operation TEXT NOT NULL,

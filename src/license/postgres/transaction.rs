@@ -1,15 +1,17 @@
 //! The store's statements inside one transaction, and the advisory locks that serialize
 //! writers of one license.
 //!
-//! A write transaction locks a license just before it first reads what depends on the
-//! license's consumptions, and where it locks several it takes them in the order of their
-//! keys, so two writers never wait for each other in a cycle. A key is the first 8 bytes of the
-//! SHA-256 of a tagged name, so every server and every libcheckout version computes the same
-//! key; two names that share a key only share a lock.
+//! A write transaction takes each lock just before it first reads what the lock guards: first
+//! the ClientToken it may record (the two-integer lock space), then the license whose
+//! consumptions it reads (the 64-bit lock space); where it locks several licenses it takes them
+//! in the order of their keys. So two writers never wait for each other in a cycle, and the two
+//! spaces never collide in PostgreSQL. A key is the first 8 bytes of the SHA-256 of a tagged
+//! name, so every server and every libcheckout version computes the same key; two names that
+//! share a key only share a lock.
 //!
-//! A ClientToken needs no lock: the primary key of `lm_client_tokens` lets one of two
-//! concurrent requests with the same ClientToken record it, and the store runs the other again,
-//! which then replays the recorded response.
+//! The primary key of `lm_client_tokens` backs the ClientToken lock up: should two requests
+//! with one ClientToken still both reach the insert, the later one fails and the store runs it
+//! again, and it then replays the recorded response.
 
 use std::collections::HashMap;
 
@@ -53,7 +55,7 @@ macro_rules! insert_consumption_with_holdings {
              usage AS (INSERT INTO lm_usage AS u (license_arn, name, held_until, quantity, overage)
                  SELECT $2, name, COALESCE($11, 9223372036854775807), SUM(quantity), SUM(overage)
                  FROM granted GROUP BY name
-                 ON CONFLICT (license_arn, name, held_until) DO UPDATE
+                 ON CONFLICT (license_arn, held_until, name) DO UPDATE
                  SET quantity = u.quantity + EXCLUDED.quantity, overage = u.overage + EXCLUDED.overage)"
         )
     };
@@ -172,6 +174,24 @@ impl PostgresTransaction<'_> {
         Ok(())
     }
 
+    /// In a write transaction, waits for the lock of one ClientToken of one operation, so a
+    /// request waits for a concurrent one with the same ClientToken to end and then replays its
+    /// response. Without it, the second request could reach the capacity check before the
+    /// first commits and be rejected for the seat that the first took.
+    fn lock_client_token(&mut self, operation: &str, client_token: &str) -> Result<()> {
+        if !self.write {
+            return Ok(());
+        }
+        let key = lock_key(operation, client_token);
+        // The two-integer form lives in a lock space apart from the 64-bit one of licenses.
+        let (high, low) = ((key >> 32) as i32, key as i32);
+        self.connection.execute(
+            "SELECT pg_advisory_xact_lock($1::INTEGER, $2::INTEGER)",
+            &[&high, &low],
+            "lock a ClientToken",
+        )
+    }
+
     /// Records whether a ClientToken insert lost to a concurrent request, and returns the
     /// error that rolls this attempt back.
     fn note_conflict(&mut self, outcome: Result<bool>) -> Result<()> {
@@ -201,7 +221,7 @@ impl PostgresTransaction<'_> {
         self.connection.execute(
             "INSERT INTO lm_usage AS u (license_arn, name, held_until, quantity, overage)
              VALUES ($1, $2, COALESCE($3, 9223372036854775807), $4, $5)
-             ON CONFLICT (license_arn, name, held_until) DO UPDATE
+             ON CONFLICT (license_arn, held_until, name) DO UPDATE
              SET quantity = u.quantity + EXCLUDED.quantity, overage = u.overage + EXCLUDED.overage",
             &[&arn, &name, &held_until, &quantity, &overage],
             "update the usage",
@@ -393,6 +413,7 @@ impl Transaction for PostgresTransaction<'_> {
 
     fn recorded(&mut self, operation: &str, client_token: &str) -> Result<Option<Recorded>> {
         self.flush()?;
+        self.lock_client_token(operation, client_token)?;
         let row = self.connection.query_opt(
             "SELECT request_hash, response FROM lm_client_tokens WHERE operation = $1 AND client_token = $2",
             &[&operation, &client_token],
