@@ -31,7 +31,7 @@ pub fn unb64(text: &str) -> Vec<u8> {
 
 /// Decodes a hex string, panicking on anything else.
 pub fn hex(text: &str) -> Vec<u8> {
-    assert!(text.len() % 2 == 0, "hex text has an odd length: {text}");
+    assert!(text.len().is_multiple_of(2), "hex text has an odd length: {text}");
     (0..text.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("test data is hex"))
