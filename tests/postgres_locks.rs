@@ -69,6 +69,15 @@ fn license_lock_key(arn: &str) -> i64 {
     i64::from_be_bytes(digest[..8].try_into().unwrap())
 }
 
+/// Opens the store at `location` on the fixed clock, to share between threads.
+fn open_shared(location: &str) -> Arc<Store> {
+    Arc::new(
+        Store::open(location)
+            .unwrap()
+            .with_clock(Arc::new(FixedClock::new(JUNE_2026))),
+    )
+}
+
 /// Starts a borrow on another thread and returns the channel its result arrives on.
 fn borrow_in_background(
     store: &Arc<Store>,
@@ -108,11 +117,7 @@ fn license_lock_blocks_only_that_license() {
     let Some(location) = common_postgres::fresh_database() else {
         return;
     };
-    let store = Arc::new(
-        Store::open(&location)
-            .unwrap()
-            .with_clock(Arc::new(FixedClock::new(JUNE_2026))),
-    );
+    let store = open_shared(&location);
     let held = create_license(&store, "create-held");
     let free = create_license(&store, "create-free");
 
@@ -149,11 +154,7 @@ fn client_token_concurrent_requests_share_result() {
     let Some(location) = common_postgres::fresh_database() else {
         return;
     };
-    let store = Arc::new(
-        Store::open(&location)
-            .unwrap()
-            .with_clock(Arc::new(FixedClock::new(JUNE_2026))),
-    );
+    let store = open_shared(&location);
     let arn = create_license(&store, "create-1");
     // One seat left: a request that ran its capacity check beside the first, instead of
     // waiting for it, would be rejected instead of replaying.
