@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs every test of the project: the Rust unit and integration tests (core and lm CLI), the core
-# again on the pure-Rust backend, clippy, a build of every benchmark, the C ABI tests under valgrind
-# and AddressSanitizer, the interoperability tests against OpenSSL, Python cryptography, PyJWT and
-# joserfc, the Python and Node bindings' tests, and a short run of each fuzz target.
+# Runs every test of the project. That is the Rust unit and integration tests (core and lm CLI),
+# the core again on the pure-Rust backend, clippy and a build of every benchmark. Then the C ABI
+# tests under valgrind and AddressSanitizer, the interoperability tests against OpenSSL, Python
+# cryptography, PyJWT and joserfc, the Python and Node bindings' tests, and a short run of each
+# fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

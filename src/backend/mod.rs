@@ -30,7 +30,7 @@
 //! - Constant-time machine code. Upstream checks the compiled code of some functions on some
 //!   architectures (x86_64 and aarch64 among them), not all of it, and CPUs whose multiply
 //!   time depends on the operands (some 32-bit PowerPC and microcontrollers) are unsuitable.
-//! - Audited code. The READMEs of `rsa` and `crypto-bigint` say their audits predate the
+//! - Audited code. The READMEs of `rsa` and `crypto-bigint` state that their audits predate the
 //!   current code. `rsa`'s README says 0.10 resolves the side channels found so far in
 //!   earlier versions, RUSTSEC-2023-0071 (the Marvin timing attack) among them, but the
 //!   advisory may still list 0.10 as affected.

@@ -120,8 +120,8 @@ fn options_members<'env>(
         values.push((member.get_type()? != ValueType::Undefined).then_some(member));
     }
 
-    // Counting the names is cheaper than converting each to a Rust string; the names are
-    // read only when some of them are not among the members found.
+    // Counting the names is cheaper than converting each to a Rust string. So the names are
+    // read only when the count differs from the members found.
     let present = values.iter().flatten().count() as u32;
     if object.get_property_names()?.get_array_length()? != present {
         reject_unknown(env, &object, argument, known)?;

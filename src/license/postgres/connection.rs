@@ -12,7 +12,6 @@
 use std::collections::HashMap;
 
 use postgres::types::ToSql;
-use postgres::error::SqlState;
 use postgres::{Client, Row, Statement};
 
 use super::store_error;
@@ -132,31 +131,6 @@ impl Connection {
             .execute(&statement, params)
             .map(|_| ())
             .map_err(|e| store_error(context, e))
-    }
-
-    /// Runs an insert like `execute`, but returns `Ok(false)` when it violates the unique
-    /// constraint `constraint`, so the caller can tell a lost race from a failure.
-    pub(super) fn execute_unique(
-        &mut self,
-        sql: &'static str,
-        params: &[&(dyn ToSql + Sync)],
-        context: &str,
-        constraint: &str,
-    ) -> Result<bool> {
-        let statement = self.statement(sql, context)?;
-        match self.client.execute(&statement, params) {
-            Ok(_) => Ok(true),
-            Err(error) => {
-                let lost_race = error.as_db_error().is_some_and(|db| {
-                    *db.code() == SqlState::UNIQUE_VIOLATION && db.constraint() == Some(constraint)
-                });
-                if lost_race {
-                    Ok(false)
-                } else {
-                    Err(store_error(context, error))
-                }
-            }
-        }
     }
 
     /// Returns the underlying client, for the schema set-up that runs once per store.

@@ -28,10 +28,6 @@ const SCHEMA_LOCK: i64 = 0x6c69_6263_6865_636b;
 /// store adds it, filled from `lm_holdings`.
 const SCHEMA_VERSION: i64 = 2;
 
-/// How many times an operation runs when a concurrent request with its ClientToken commits
-/// first. The second run finds the winner's record and replays it; the third is a margin.
-const MAX_ATTEMPTS: u32 = 3;
-
 /// How many idle connections the pool keeps.
 const MAX_IDLE_CONNECTIONS: usize = 32;
 
@@ -228,27 +224,16 @@ impl PostgresStore {
         write: bool,
         work: &mut dyn FnMut(&mut dyn Transaction) -> Result<()>,
     ) -> Result<()> {
-        let mut attempt = 1;
-        loop {
-            let mut connection = self.acquire()?;
-            let mut client_token_taken = false;
-            let (outcome, reusable) = connection.transaction(write, |connection| {
-                let mut transaction = PostgresTransaction::new(connection, write);
-                let outcome = work(&mut transaction).and_then(|()| transaction.flush());
-                client_token_taken = transaction.client_token_taken;
-                outcome
-            });
-            if reusable {
-                self.release(connection);
-            }
-
-            // The request that won has committed its record, so the next attempt replays it.
-            if client_token_taken && attempt < MAX_ATTEMPTS {
-                attempt += 1;
-                continue;
-            }
-            return outcome;
+        let mut connection = self.acquire()?;
+        let (outcome, reusable) = connection.transaction(write, |connection| {
+            let mut transaction = PostgresTransaction::new(connection, write);
+            work(&mut transaction)?;
+            transaction.flush()
+        });
+        if reusable {
+            self.release(connection);
         }
+        outcome
     }
 }
 

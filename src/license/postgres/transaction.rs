@@ -8,10 +8,7 @@
 //! spaces never collide in PostgreSQL. A key is the first 8 bytes of the SHA-256 of a tagged
 //! name, so every server and every libcheckout version computes the same key; two names that
 //! share a key only share a lock.
-//!
-//! The primary key of `lm_client_tokens` backs the ClientToken lock up: should two requests
-//! with one ClientToken still both reach the insert, the later one fails and the store runs it
-//! again, and it then replays the recorded response.
+
 
 use std::collections::HashMap;
 
@@ -24,13 +21,11 @@ use crate::license::model::{CheckoutKind, Consumption, Granted, License};
 use crate::license::store::{Recorded, Transaction, Usage};
 use crate::alg::Algorithm;
 use crate::backend;
-use crate::error::{err, ErrorKind, Result};
+use crate::error::Result;
 
 /// The `held_until` of a checked-in consumption's holdings: they hold nothing.
 const CHECKED_IN: i64 = 0;
 
-/// The primary key of `lm_client_tokens`, as PostgreSQL names it.
-const CLIENT_TOKEN_KEY: &str = "lm_client_tokens_pkey";
 
 /// The columns of `lm_consumptions` in the order [`decode_consumption`] and the insert use.
 macro_rules! consumption_columns {
@@ -125,9 +120,6 @@ pub(super) struct PostgresTransaction<'a> {
     /// A consumption to insert, held back so that the ClientToken record that follows it goes
     /// to the server in the same statement: one round trip less while the license lock is held.
     pending: Option<Consumption>,
-    /// Set when the ClientToken record failed because a concurrent request with the same
-    /// ClientToken committed first; the store then runs the operation again, which replays.
-    pub(super) client_token_taken: bool,
 }
 
 impl PostgresTransaction<'_> {
@@ -137,7 +129,6 @@ impl PostgresTransaction<'_> {
             write,
             locked: Vec::new(),
             pending: None,
-            client_token_taken: false,
         }
     }
 
@@ -190,22 +181,6 @@ impl PostgresTransaction<'_> {
             &[&high, &low],
             "lock a ClientToken",
         )
-    }
-
-    /// Records whether a ClientToken insert lost to a concurrent request, and returns the
-    /// error that rolls this attempt back.
-    fn note_conflict(&mut self, outcome: Result<bool>) -> Result<()> {
-        match outcome? {
-            true => Ok(()),
-            false => {
-                self.client_token_taken = true;
-                Err(err(
-                    ErrorKind::Store,
-                    "a concurrent request recorded the same ClientToken first; this attempt was \
-                     rolled back",
-                ))
-            }
-        }
     }
 
     /// Adds `quantity` and `overage` (negative to subtract) to the usage row of one license,
@@ -427,18 +402,11 @@ impl Transaction for PostgresTransaction<'_> {
 
     fn record(&mut self, operation: &str, client_token: &str, recorded: &Recorded) -> Result<()> {
         let Some(consumption) = self.pending.take() else {
-            let outcome = self.connection.execute_unique(
+            return self.connection.execute(
                 "INSERT INTO lm_client_tokens (operation, client_token, request_hash, response) VALUES ($1, $2, $3, $4)",
-                &[
-                    &operation as &(dyn ToSql + Sync),
-                    &client_token,
-                    &recorded.request_hash,
-                    &recorded.response,
-                ],
+                &[&operation, &client_token, &recorded.request_hash, &recorded.response],
                 "record a ClientToken",
-                CLIENT_TOKEN_KEY,
             );
-            return self.note_conflict(outcome);
         };
 
         let columns = ConsumptionColumns::of(&consumption)?;
@@ -449,7 +417,7 @@ impl Transaction for PostgresTransaction<'_> {
             &recorded.request_hash,
             &recorded.response,
         ]);
-        let outcome = self.connection.execute_unique(
+        self.connection.execute(
             concat!(
                 insert_consumption_with_holdings!(),
                 " INSERT INTO lm_client_tokens (operation, client_token, request_hash, response)
@@ -457,9 +425,7 @@ impl Transaction for PostgresTransaction<'_> {
             ),
             &params,
             "insert a consumption and record its ClientToken",
-            CLIENT_TOKEN_KEY,
-        );
-        self.note_conflict(outcome)
+        )
     }
 }
 
