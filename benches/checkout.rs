@@ -67,6 +67,11 @@ fn main() {
         eprintln!("PostgreSQL not measured: set LM_TEST_POSTGRES_URL (scripts/postgres.sh start prints it)");
     }
 
+    // LM_BENCH_ONLY=PostgreSQL (or SQLite) measures the stores whose name contains it.
+    if let Ok(only) = std::env::var("LM_BENCH_ONLY") {
+        configs.retain(|(name, ..)| name.contains(&only));
+    }
+
     // ClientTokens must be new in every run, because a PostgreSQL database outlives the run.
     let run_id = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

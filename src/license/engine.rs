@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 
 use super::model::{is_quantity, name_value_list, CheckoutKind, Consumption, Granted, License};
 use super::request::{self, CheckoutParseError, Requested};
-use super::store::{Backend, Recorded, Transaction, Usage};
+use super::store::{Backend, Looked, Lookup, Recorded, Transaction, Usage};
 use crate::backend;
 use crate::clock::Clock;
 use crate::error::{Error, ErrorKind, Reason, Result};
@@ -85,7 +85,19 @@ fn replay(
     client_token: &str,
     hash: &str,
 ) -> Result<Option<Value>> {
-    let Some(recorded) = tx.recorded(operation, client_token)? else {
+    let recorded = tx.recorded(operation, client_token)?;
+    replay_recorded(recorded, operation, client_token, hash)
+}
+
+/// Returns the response of `recorded`, the record of `client_token` if any, or 403 when its
+/// request differed from the one whose hash is `hash`.
+fn replay_recorded(
+    recorded: Option<Recorded>,
+    operation: &str,
+    client_token: &str,
+    hash: &str,
+) -> Result<Option<Value>> {
+    let Some(recorded) = recorded else {
         return Ok(None);
     };
     if recorded.request_hash != hash {
@@ -152,8 +164,11 @@ pub(crate) fn create_license(cx: Context<'_>, request: &Value) -> Result<Value> 
 }
 
 fn find_license(tx: &mut dyn Transaction, arn: &str) -> Result<License> {
-    tx.license(arn)?
-        .ok_or_else(|| not_found(format!("license {arn:?} does not exist in this store")))
+    tx.license(arn)?.ok_or_else(|| missing_license(arn))
+}
+
+fn missing_license(arn: &str) -> Error {
+    not_found(format!("license {arn:?} does not exist in this store"))
 }
 
 pub(crate) fn get_license(cx: Context<'_>, request: &Value) -> Result<Value> {
@@ -467,25 +482,15 @@ pub(crate) fn checkout(cx: Context<'_>, signer: &Signer, request: &Value) -> Res
 
     // Everything before signing runs in a read transaction, so a slow signer (an HSM or a
     // KMS) never holds the store's write lock.
-    let prepared = cx.read(|tx| {
-        if let Some(previous) = replay(tx, operation, &checkout.client_token, &hash)? {
-            return Ok(Err(previous));
-        }
-        let license = checkout_license(tx, &checkout, now)?;
-        check_signer(&license, signer)?;
-        check_validity(&license, now)?;
-        let ttl = ttl_minutes(&license, checkout.kind)?;
-        let granted = plan(
-            &license,
-            checkout.kind,
-            &checkout.entitlements,
-            &tx.usage(&license.arn, now)?,
-        )?;
-        Ok(Ok((license, ttl, granted)))
-    })?;
-    let (license, ttl, granted) = match prepared {
-        Err(previous) => return Ok(previous),
-        Ok(prepared) => prepared,
+    let prepared = cx.read(|tx| prepare_checkout(tx, &checkout, &hash, signer, now))?;
+    let Some((license, ttl, granted)) = prepared else {
+        // A recorded response is returned from a write transaction, which returns only once
+        // the store has made durable what it read.
+        return cx.write(|tx| {
+            replay(tx, operation, &checkout.client_token, &hash)?.ok_or_else(|| {
+                Error::new(ErrorKind::Store, "a ClientToken record disappeared from the store")
+            })
+        });
     };
 
     let mut consumption = Consumption {
@@ -504,13 +509,18 @@ pub(crate) fn checkout(cx: Context<'_>, signer: &Signer, request: &Value) -> Res
     let response = checkout_response(&consumption, &signed_token);
 
     cx.write(|tx| {
-        if let Some(previous) = replay(tx, operation, &checkout.client_token, &hash)? {
+        let looked = tx.lookup(&Lookup {
+            operation,
+            client_token: &checkout.client_token,
+            license_arn: &license.arn,
+            now,
+        })?;
+        if let Some(previous) = replay_recorded(looked.recorded, operation, &checkout.client_token, &hash)? {
             return Ok(previous);
         }
         // Capacity may have gone while signing; the plan is made again under the write lock
         // and the signature is dropped when it no longer holds.
-        let usage = tx.usage(&license.arn, now)?;
-        let granted = plan(&license, checkout.kind, &checkout.entitlements, &usage)?;
+        let granted = plan(&license, checkout.kind, &checkout.entitlements, &looked.usage)?;
         consumption.entitlements = granted;
         tx.insert_consumption(&consumption)?;
         let recorded = Recorded {
@@ -520,6 +530,49 @@ pub(crate) fn checkout(cx: Context<'_>, signer: &Signer, request: &Value) -> Res
         tx.record(operation, &checkout.client_token, &recorded)?;
         Ok(response.clone())
     })
+}
+
+/// Checks a checkout before it is signed: returns the license, the time to live and the
+/// entitlements to grant, or `None` when the ClientToken already has a recorded response.
+fn prepare_checkout(
+    tx: &mut dyn Transaction,
+    checkout: &request::Checkout,
+    hash: &str,
+    signer: &Signer,
+    now: i64,
+) -> Result<Option<(License, i64, Vec<Granted>)>> {
+    let operation = checkout.operation();
+    let looked = match (&checkout.product_sku, &checkout.key_fingerprint) {
+        (Some(_), Some(_)) => {
+            let recorded = tx.recorded(operation, &checkout.client_token)?;
+            if recorded.is_some() {
+                Looked { recorded, license: None, usage: HashMap::new() }
+            } else {
+                let license = checkout_license(tx, checkout, now)?;
+                let usage = tx.usage(&license.arn, now)?;
+                Looked { recorded, license: Some(license), usage }
+            }
+        }
+        _ => tx.lookup(&Lookup {
+            operation,
+            client_token: &checkout.client_token,
+            license_arn: checkout.license_arn.as_deref().unwrap_or_default(),
+            now,
+        })?,
+    };
+    if replay_recorded(looked.recorded, operation, &checkout.client_token, hash)?.is_some() {
+        return Ok(None);
+    }
+    let license = match looked.license {
+        Some(license) => license,
+        None => return Err(missing_license(checkout.license_arn.as_deref().unwrap_or_default())),
+    };
+    let usage = looked.usage;
+    check_signer(&license, signer)?;
+    check_validity(&license, now)?;
+    let ttl = ttl_minutes(&license, checkout.kind)?;
+    let granted = plan(&license, checkout.kind, &checkout.entitlements, &usage)?;
+    Ok(Some((license, ttl, granted)))
 }
 
 fn checkout_response(consumption: &Consumption, signed_token: &str) -> Value {

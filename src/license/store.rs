@@ -21,6 +21,23 @@ pub(crate) struct Recorded {
     pub(crate) response: String,
 }
 
+/// What a checkout reads about one license before it decides.
+pub(crate) struct Lookup<'r> {
+    /// The ClientToken record to read, by operation and ClientToken.
+    pub(crate) operation: &'r str,
+    pub(crate) client_token: &'r str,
+    pub(crate) license_arn: &'r str,
+    /// The time at which the usage is read.
+    pub(crate) now: i64,
+}
+
+/// The answers to a [`Lookup`].
+pub(crate) struct Looked {
+    pub(crate) recorded: Option<Recorded>,
+    pub(crate) license: Option<License>,
+    pub(crate) usage: HashMap<String, Usage>,
+}
+
 /// The operations of one transaction.
 pub(crate) trait Transaction {
     fn license(&mut self, arn: &str) -> Result<Option<License>>;
@@ -46,6 +63,20 @@ pub(crate) trait Transaction {
     fn recorded(&mut self, operation: &str, client_token: &str) -> Result<Option<Recorded>>;
 
     fn record(&mut self, operation: &str, client_token: &str, recorded: &Recorded) -> Result<()>;
+
+    /// Reads the ClientToken record, the license and its usage, in this order, so a write
+    /// transaction takes the ClientToken lock before the license lock. A store may answer in
+    /// one statement; in a read transaction, a lookup must then be the only call.
+    fn lookup(&mut self, lookup: &Lookup<'_>) -> Result<Looked> {
+        let recorded = self.recorded(lookup.operation, lookup.client_token)?;
+        let license = self.license(lookup.license_arn)?;
+        let usage = self.usage(lookup.license_arn, lookup.now)?;
+        Ok(Looked {
+            recorded,
+            license,
+            usage,
+        })
+    }
 }
 
 /// A store: the account it belongs to and transactions that commit when the closure

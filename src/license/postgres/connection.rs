@@ -1,140 +1,165 @@
-//! One pooled connection: the statements it has prepared, and how it opens and ends the
-//! store's transactions.
+//! One pooled connection: its driver, the statements it has prepared, and pipelines.
 //!
-//! A write transaction commits asynchronously, which releases its locks as soon as its
-//! commit record is in the WAL buffers, and then commits a small transaction of its own
-//! synchronously. PostgreSQL flushes the WAL in order, so that second flush also makes durable
-//! the write transaction and every transaction whose effects the write transaction saw. So a
-//! write operation returns only once everything it acted on is durable. A lock is held during
-//! statements alone, never during a disk flush, and concurrent writers share one flush (the
-//! server's own group commit) instead of waiting for one flush each.
+//! A pipeline sends several statements before it reads the first response, so a
+//! transaction's locks, reads and writes reach the server in one round trip where the
+//! statements do not need each other's results. The server still runs them one after
+//! another, each in its own extended-protocol exchange, so each statement sees what the
+//! statements before it did.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::time::Duration;
 
-use postgres::types::ToSql;
-use postgres::{Client, Row, Statement};
+use futures_util::future::join_all;
+use tokio::runtime::Runtime;
+use tokio::task::JoinHandle;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, NoTls, Row, Statement};
 
 use super::store_error;
 use crate::error::Result;
 
-/// Opens a write transaction that commits asynchronously; its statements take the locks.
-const BEGIN_WRITE: &str = "BEGIN; SET LOCAL synchronous_commit TO off";
+/// How long dropping a connection waits for its Terminate message to be written.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 
-const BEGIN_READ: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+/// A parameter that a deferred statement owns until the statement is sent.
+pub(super) type Param = Box<dyn ToSql + Sync + Send>;
 
-/// A transactional logical message needs a transaction id and writes WAL, so its commit
-/// waits for a synchronous flush. Its prefix names the writer for logical decoding clients.
-const DURABILITY_BARRIER: &str =
-    "BEGIN; SELECT pg_logical_emit_message(true, 'libcheckout', 'flush'); COMMIT";
+/// One statement of a pipeline, with the step it performs, for messages.
+pub(super) struct Query {
+    pub(super) sql: &'static str,
+    pub(super) params: Vec<Param>,
+    pub(super) context: &'static str,
+}
+
+impl Query {
+    pub(super) fn new(sql: &'static str, params: Vec<Param>, context: &'static str) -> Query {
+        Query {
+            sql,
+            params,
+            context,
+        }
+    }
+}
 
 /// A connection and the statements prepared on it, by SQL text.
 pub(super) struct Connection {
-    client: Client,
+    /// A current-thread runtime: it runs the connection task only while this connection
+    /// waits for a response, on the caller's thread, so a connection owns no thread.
+    runtime: Runtime,
+    client: Option<Client>,
+    task: Option<JoinHandle<()>>,
     statements: HashMap<&'static str, Statement>,
 }
 
 impl Connection {
-    pub(super) fn new(client: Client) -> Connection {
-        Connection {
-            client,
+    pub(super) fn connect(url: &str) -> std::result::Result<Connection, String> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .enable_time()
+            .build()
+            .map_err(|e| format!("could not start the connection's runtime: {e}"))?;
+        let (client, connection) = runtime
+            .block_on(tokio_postgres::connect(url, NoTls))
+            .map_err(|e| super::describe(&e))?;
+        // The task ends when the client is dropped or the server closes the connection; an
+        // error it ends with also fails the next request, which reports it.
+        let task = runtime.spawn(async move {
+            let _ = connection.await;
+        });
+        Ok(Connection {
+            runtime,
+            client: Some(client),
+            task: Some(task),
             statements: HashMap::new(),
-        }
+        })
+    }
+
+    fn client(&self) -> &Client {
+        // The client is taken only by `drop`.
+        self.client.as_ref().unwrap_or_else(|| unreachable!())
     }
 
     pub(super) fn is_closed(&self) -> bool {
-        self.client.is_closed()
+        self.client().is_closed()
     }
 
-    /// Runs `work` between `BEGIN` and `COMMIT`, as a write transaction when `write` is set.
-    /// Returns the outcome and whether the connection is still fit for the pool: a connection
-    /// whose transaction could not be ended cleanly is in an unknown state and is dropped.
-    pub(super) fn transaction(
-        &mut self,
-        write: bool,
-        work: impl FnOnce(&mut Connection) -> Result<()>,
-    ) -> (Result<()>, bool) {
-        // A read needs one snapshot across its statements: the checks before a checkout signs
-        // must not see a concurrent request's consumption without its ClientToken record,
-        // else they reject a request that should replay.
-        let begin = if write { BEGIN_WRITE } else { BEGIN_READ };
-        if let Err(error) = self.batch(begin, "begin a transaction") {
-            return (Err(error), false);
+    /// Runs `work` with the client on this connection's runtime, for the schema set-up that
+    /// runs once per store.
+    pub(super) fn run<'c, T, F>(&'c self, work: impl FnOnce(&'c Client) -> F) -> T
+    where
+        F: Future<Output = T> + 'c,
+    {
+        self.runtime.block_on(work(self.client()))
+    }
+
+    /// Prepares the statements of `queries` that this connection has not prepared yet.
+    fn prepare(&mut self, queries: &[Query]) -> Result<Vec<Statement>> {
+        for query in queries {
+            if self.statements.contains_key(query.sql) {
+                continue;
+            }
+            let statement = self
+                .run(|client| client.prepare(query.sql))
+                .map_err(|e| store_error(query.context, e))?;
+            self.statements.insert(query.sql, statement);
         }
+        Ok(queries
+            .iter()
+            .filter_map(|query| self.statements.get(query.sql).cloned())
+            .collect())
+    }
 
-        let outcome = work(self);
+    /// Sends every query before reading any response, and returns the rows or the error of
+    /// each, named by its query's context. The queries after a failed one still ran, and
+    /// inside a transaction they failed too, because the server aborted it. The outer error
+    /// is a statement that could not be prepared, before anything ran.
+    pub(super) fn pipeline(&mut self, queries: &[Query]) -> Result<Vec<Result<Vec<Row>>>> {
+        let statements = self.prepare(queries)?;
+        let params: Vec<Vec<&(dyn ToSql + Sync)>> = queries
+            .iter()
+            .map(|query| {
+                query
+                    .params
+                    .iter()
+                    .map(|param| param.as_ref() as &(dyn ToSql + Sync))
+                    .collect()
+            })
+            .collect();
 
-        let end = match (&outcome, write) {
-            (Ok(()), true) => format!("COMMIT; {DURABILITY_BARRIER}"),
-            // A rejection may rest on another writer's commit that is not flushed yet, so a
-            // failed write also waits for the flush before it returns.
-            (Err(_), true) => format!("ROLLBACK; {DURABILITY_BARRIER}"),
-            (Ok(()), false) => "COMMIT".to_owned(),
-            (Err(_), false) => "ROLLBACK".to_owned(),
+        // Each query future sends its request when first polled, and `join_all` polls them
+        // in order, so the requests leave in the order of `queries`.
+        let outcomes = self.run(|client| {
+            join_all(
+                statements
+                    .iter()
+                    .zip(&params)
+                    .map(|(statement, params)| client.query(statement, params)),
+            )
+        });
+        Ok(outcomes
+            .into_iter()
+            .zip(queries)
+            .map(|(outcome, query)| outcome.map_err(|e| store_error(query.context, e)))
+            .collect())
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        // Dropping the client makes the task send Terminate and end; waiting for it lets the
+        // server log a clean disconnection instead of a lost one.
+        drop(self.client.take());
+        let Some(task) = self.task.take() else {
+            return;
         };
-        match (self.batch(&end, "commit"), outcome) {
-            (Ok(()), outcome) => (outcome, true),
-            (Err(_), Err(error)) => (Err(error), false),
-            (Err(error), Ok(())) => (Err(error), false),
+        // Blocking is not allowed on a thread that runs another Tokio runtime; the server
+        // then sees the connection end without Terminate.
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return;
         }
-    }
-
-    fn batch(&mut self, sql: &str, context: &str) -> Result<()> {
-        self.client
-            .batch_execute(sql)
-            .map_err(|e| store_error(context, e))
-    }
-
-    fn statement(&mut self, sql: &'static str, context: &str) -> Result<Statement> {
-        if let Some(statement) = self.statements.get(sql) {
-            return Ok(statement.clone());
-        }
-        let statement = self
-            .client
-            .prepare(sql)
-            .map_err(|e| store_error(context, e))?;
-        self.statements.insert(sql, statement.clone());
-        Ok(statement)
-    }
-
-    pub(super) fn query(
-        &mut self,
-        sql: &'static str,
-        params: &[&(dyn ToSql + Sync)],
-        context: &str,
-    ) -> Result<Vec<Row>> {
-        let statement = self.statement(sql, context)?;
-        self.client
-            .query(&statement, params)
-            .map_err(|e| store_error(context, e))
-    }
-
-    pub(super) fn query_opt(
-        &mut self,
-        sql: &'static str,
-        params: &[&(dyn ToSql + Sync)],
-        context: &str,
-    ) -> Result<Option<Row>> {
-        let statement = self.statement(sql, context)?;
-        self.client
-            .query_opt(&statement, params)
-            .map_err(|e| store_error(context, e))
-    }
-
-    pub(super) fn execute(
-        &mut self,
-        sql: &'static str,
-        params: &[&(dyn ToSql + Sync)],
-        context: &str,
-    ) -> Result<()> {
-        let statement = self.statement(sql, context)?;
-        self.client
-            .execute(&statement, params)
-            .map(|_| ())
-            .map_err(|e| store_error(context, e))
-    }
-
-    /// Returns the underlying client, for the schema set-up that runs once per store.
-    pub(super) fn client(&mut self) -> &mut Client {
-        &mut self.client
+        self.runtime.block_on(async move {
+            let _ = tokio::time::timeout(CLOSE_TIMEOUT, task).await;
+        });
     }
 }

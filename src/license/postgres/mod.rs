@@ -2,21 +2,25 @@
 //!
 //! Write transactions on every server lock the license whose capacity they check or whose
 //! consumption they change, with transaction-scoped advisory locks (see [`transaction`]).
-//! No two capacity checks of one license interleave, as on SQLite, while checkouts of different licenses run
-//! in parallel. Signing happens before the write transaction, and the commit does not wait
-//! for the disk while it holds a lock (see [`connection`]), so a lock is held only for a few
-//! prepared statements.
+//! No two capacity checks of one license interleave, as on SQLite, while checkouts of
+//! different licenses run in parallel. Signing happens before the write transaction, and the
+//! commit does not wait for the disk while it holds a lock (see [`durability`]), so a lock is
+//! held only for a few prepared statements.
 
 mod connection;
+mod durability;
 mod transaction;
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 
-use postgres::{Client, NoTls};
+use tokio_postgres::Client;
 
 use connection::Connection;
+use durability::Durability;
 use transaction::PostgresTransaction;
 
+use super::model::License;
 use super::store::{Backend, Transaction};
 use crate::error::{err, ErrorKind, Result};
 
@@ -30,6 +34,9 @@ const SCHEMA_VERSION: i64 = 2;
 
 /// How many idle connections the pool keeps.
 const MAX_IDLE_CONNECTIONS: usize = 32;
+
+/// How many licenses a store keeps in memory; past that it starts again from empty.
+const MAX_CACHED_LICENSES: usize = 4096;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS lm_meta (
@@ -138,7 +145,7 @@ pub(crate) fn redact_url(url: &str) -> String {
 
 /// Returns the driver's error with every cause it wraps, such as the server's message or the
 /// refused connection, which its own text leaves out.
-fn describe(error: &postgres::Error) -> String {
+fn describe(error: &tokio_postgres::Error) -> String {
     let mut text = error.to_string();
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
@@ -149,7 +156,7 @@ fn describe(error: &postgres::Error) -> String {
     text
 }
 
-fn store_error(context: &str, error: postgres::Error) -> crate::Error {
+fn store_error(context: &str, error: tokio_postgres::Error) -> crate::Error {
     // The driver's messages name the server's error and never the password.
     err(
         ErrorKind::Store,
@@ -166,11 +173,40 @@ fn corrupt(what: &str) -> crate::Error {
     )
 }
 
+/// The licenses a store has read. A license document never changes once inserted, and no
+/// operation deletes one, so a cached license is never stale.
+pub(super) struct LicenseCache {
+    licenses: Mutex<HashMap<String, License>>,
+}
+
+impl LicenseCache {
+    fn new() -> LicenseCache {
+        LicenseCache {
+            licenses: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub(super) fn get(&self, arn: &str) -> Option<License> {
+        let licenses = self.licenses.lock().unwrap_or_else(|p| p.into_inner());
+        licenses.get(arn).cloned()
+    }
+
+    pub(super) fn insert(&self, license: &License) {
+        let mut licenses = self.licenses.lock().unwrap_or_else(|p| p.into_inner());
+        if licenses.len() >= MAX_CACHED_LICENSES {
+            licenses.clear();
+        }
+        licenses.insert(license.arn.clone(), license.clone());
+    }
+}
+
 /// A pool of connections to one PostgreSQL database.
 pub(crate) struct PostgresStore {
     url: String,
     idle: Mutex<Vec<Connection>>,
     account_id: String,
+    licenses: LicenseCache,
+    durability: Durability,
 }
 
 impl PostgresStore {
@@ -181,21 +217,22 @@ impl PostgresStore {
             url: url.to_owned(),
             idle: Mutex::new(Vec::new()),
             account_id: String::new(),
+            licenses: LicenseCache::new(),
+            durability: Durability::new(),
         };
-        let mut connection = store.connect()?;
-        store.account_id = initialize(connection.client(), account_id)?;
+        let connection = store.connect()?;
+        store.account_id = connection.run(|client| initialize(client, account_id))?;
         store.release(connection);
         Ok(store)
     }
 
     fn connect(&self) -> Result<Connection> {
-        Client::connect(&self.url, NoTls).map(Connection::new).map_err(|e| {
+        Connection::connect(&self.url).map_err(|cause| {
             err(
                 ErrorKind::Store,
                 format!(
-                    "could not connect to PostgreSQL at {}: {}",
-                    redact_url(&self.url),
-                    describe(&e)
+                    "could not connect to PostgreSQL at {}: {cause}",
+                    redact_url(&self.url)
                 ),
             )
         })
@@ -225,41 +262,56 @@ impl PostgresStore {
         work: &mut dyn FnMut(&mut dyn Transaction) -> Result<()>,
     ) -> Result<()> {
         let mut connection = self.acquire()?;
-        let (outcome, reusable) = connection.transaction(write, |connection| {
-            let mut transaction = PostgresTransaction::new(connection, write);
-            work(&mut transaction)?;
-            transaction.flush()
-        });
-        if reusable {
+        let mut transaction = PostgresTransaction::new(&mut connection, &self.licenses, write);
+        let outcome = work(&mut transaction);
+        let finished = transaction.finish(outcome);
+        let mut outcome = finished.outcome;
+
+        // A rejection may rest on another writer's commit that is not on disk yet, so a
+        // failed write also waits before it returns.
+        if write && finished.reached_server {
+            if let Err(error) = self.durability.wait(&mut connection) {
+                outcome = outcome.and(Err(error));
+            }
+        }
+        if finished.reusable {
             self.release(connection);
         }
         outcome
     }
 }
 
-/// Creates the schema when missing, checks its version, and returns the account id.
-fn initialize(client: &mut Client, requested: Option<&str>) -> Result<String> {
-    let mut tx = client
-        .transaction()
+/// Creates the schema when missing, checks its version, and returns the account id. The
+/// caller drops the connection when this fails, which ends the transaction.
+async fn initialize(client: &Client, requested: Option<&str>) -> Result<String> {
+    client
+        .batch_execute("BEGIN")
+        .await
         .map_err(|e| store_error("begin a transaction", e))?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
+    client
+        .execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
+        .await
         .map_err(|e| store_error("take the write lock", e))?;
-    tx.batch_execute(SCHEMA)
+    client
+        .batch_execute(SCHEMA)
+        .await
         .map_err(|e| store_error("create its tables", e))?;
 
-    let meta = |tx: &mut postgres::Transaction<'_>, name: &str| -> Result<Option<String>> {
-        tx.query_opt("SELECT value FROM lm_meta WHERE name = $1", &[&name])
-            .map(|row| row.map(|row| row.get(0)))
-            .map_err(|e| store_error("read its metadata", e))
-    };
-    match meta(&mut tx, "schema_version")? {
+    match meta(client, "schema_version").await? {
         None => {
-            tx.execute("INSERT INTO lm_meta (name, value) VALUES ('schema_version', $1)", &[&SCHEMA_VERSION.to_string()])
+            client
+                .execute(
+                    "INSERT INTO lm_meta (name, value) VALUES ('schema_version', $1)",
+                    &[&SCHEMA_VERSION.to_string()],
+                )
+                .await
                 .map_err(|e| store_error("record the schema version", e))?;
         }
         Some(found) if found == SCHEMA_VERSION.to_string() => {}
         Some(found) if found == "1" => {
-            tx.batch_execute(UPGRADE_FROM_1)
+            client
+                .batch_execute(UPGRADE_FROM_1)
+                .await
                 .map_err(|e| store_error("upgrade its schema from version 1", e))?;
         }
         Some(found) => {
@@ -273,29 +325,40 @@ fn initialize(client: &mut Client, requested: Option<&str>) -> Result<String> {
         }
     }
 
-    let account_id = match (meta(&mut tx, "account_id")?, requested) {
-        (Some(stored), Some(requested)) if stored != requested => {
-            return Err(err(
-                ErrorKind::Validation,
-                format!(
+    let account_id = match (meta(client, "account_id").await?, requested) {
+        (Some(stored), Some(requested)) if stored != requested => return Err(err(
+            ErrorKind::Validation,
+            format!(
                 "ValidationException: this store was created with AccountId {stored}; it cannot \
                      change to {requested} (omit accountId or open another store)"
             ),
-            ))
-        }
+        )),
         (Some(stored), _) => stored,
         (None, requested) => {
             let account_id = requested.unwrap_or(super::DEFAULT_ACCOUNT_ID).to_owned();
-            tx.execute(
-                "INSERT INTO lm_meta (name, value) VALUES ('account_id', $1)",
-                &[&account_id],
-            )
-            .map_err(|e| store_error("record the account id", e))?;
+            client
+                .execute(
+                    "INSERT INTO lm_meta (name, value) VALUES ('account_id', $1)",
+                    &[&account_id],
+                )
+                .await
+                .map_err(|e| store_error("record the account id", e))?;
             account_id
         }
     };
-    tx.commit().map_err(|e| store_error("commit", e))?;
+    client
+        .batch_execute("COMMIT")
+        .await
+        .map_err(|e| store_error("commit", e))?;
     Ok(account_id)
+}
+
+async fn meta(client: &Client, name: &str) -> Result<Option<String>> {
+    client
+        .query_opt("SELECT value FROM lm_meta WHERE name = $1", &[&name])
+        .await
+        .map(|row| row.map(|row| row.get(0)))
+        .map_err(|e| store_error("read its metadata", e))
 }
 
 impl Backend for PostgresStore {

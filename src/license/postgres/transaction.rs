@@ -8,24 +8,25 @@
 //! spaces never collide in PostgreSQL. A key is the first 8 bytes of the SHA-256 of a tagged
 //! name, so every server and every libcheckout version computes the same key; two names that
 //! share a key only share a lock.
-
+//!
+//! Statements whose results nobody reads wait in the transaction and travel in the pipeline
+//! of the next statement that returns rows, so a checkout's write transaction takes two
+//! round trips: its locks and reads, then its insert with the `COMMIT`.
 
 use std::collections::HashMap;
 
-use postgres::types::ToSql;
-use postgres::Row;
+use tokio_postgres::Row;
 
-use super::connection::Connection;
-use super::corrupt;
-use crate::license::model::{CheckoutKind, Consumption, Granted, License};
-use crate::license::store::{Recorded, Transaction, Usage};
+use super::connection::{Connection, Param, Query};
+use super::{corrupt, LicenseCache};
 use crate::alg::Algorithm;
 use crate::backend;
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
+use crate::license::model::{CheckoutKind, Consumption, Granted, License};
+use crate::license::store::{Looked, Lookup, Recorded, Transaction, Usage};
 
 /// The `held_until` of a checked-in consumption's holdings: they hold nothing.
 const CHECKED_IN: i64 = 0;
-
 
 /// The columns of `lm_consumptions` in the order [`decode_consumption`] and the insert use.
 macro_rules! consumption_columns {
@@ -35,7 +36,7 @@ macro_rules! consumption_columns {
 }
 
 /// A consumption, its holdings and their addition to `lm_usage` in one statement; its parameters are
-/// [`ConsumptionColumns::params`], $1 to $14. Holdings come from parallel arrays, one element
+/// [`consumption_params`], $1 to $14. Holdings come from parallel arrays, one element
 /// per entitlement with a quantity, and the statement's main clause follows the macro.
 macro_rules! insert_consumption_with_holdings {
     () => {
@@ -56,98 +57,231 @@ macro_rules! insert_consumption_with_holdings {
     };
 }
 
-/// The values of one consumption row and its holdings, encoded for the insert.
-struct ConsumptionColumns<'c> {
-    consumption: &'c Consumption,
-    kind: &'static str,
-    algorithm: &'static str,
-    metadata: String,
-    entitlements: String,
-    held_until: Option<i64>,
-    names: Vec<&'c str>,
-    quantities: Vec<i64>,
-    overages: Vec<i64>,
+/// Returns the parameters of [`insert_consumption_with_holdings`], $1 to $14: the consumption's
+/// columns, its end, and one array element per entitlement with a quantity.
+fn consumption_params(consumption: &Consumption) -> Result<Vec<Param>> {
+    let held: Vec<&Granted> = consumption
+        .entitlements
+        .iter()
+        .filter(|g| g.quantity > 0)
+        .collect();
+    let metadata =
+        serde_json::to_string(&consumption.metadata).map_err(|_| corrupt("consumption"))?;
+    let entitlements =
+        serde_json::to_string(&consumption.entitlements).map_err(|_| corrupt("consumption"))?;
+    let c = consumption;
+    Ok(vec![
+        Box::new(c.token.clone()),
+        Box::new(c.license_arn.clone()),
+        Box::new(c.kind.name()),
+        Box::new(c.node_id.clone()),
+        Box::new(c.issued_at),
+        Box::new(c.expiration),
+        Box::new(c.checked_in),
+        Box::new(c.algorithm.name()),
+        Box::new(metadata),
+        Box::new(entitlements),
+        Box::new(c.held_until()),
+        Box::new(held.iter().map(|g| g.name.clone()).collect::<Vec<String>>()),
+        Box::new(held.iter().map(|g| g.quantity).collect::<Vec<i64>>()),
+        Box::new(held.iter().map(|g| g.overage).collect::<Vec<i64>>()),
+    ])
 }
 
-impl<'c> ConsumptionColumns<'c> {
-    fn of(consumption: &'c Consumption) -> Result<ConsumptionColumns<'c>> {
-        let held: Vec<&Granted> = consumption
-            .entitlements
-            .iter()
-            .filter(|g| g.quantity > 0)
-            .collect();
-        Ok(ConsumptionColumns {
-            consumption,
-            kind: consumption.kind.name(),
-            algorithm: consumption.algorithm.name(),
-            metadata: serde_json::to_string(&consumption.metadata)
-                .map_err(|_| corrupt("consumption"))?,
-            entitlements: serde_json::to_string(&consumption.entitlements)
-                .map_err(|_| corrupt("consumption"))?,
-            held_until: consumption.held_until(),
-            names: held.iter().map(|g| g.name.as_str()).collect(),
-            quantities: held.iter().map(|g| g.quantity).collect(),
-            overages: held.iter().map(|g| g.overage).collect(),
-        })
-    }
+/// Where a transaction stands on the server.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Nothing sent yet: `BEGIN` goes out with the first statement.
+    Idle,
+    /// `BEGIN` is sent or queued.
+    Open,
+    /// A read answered by one statement outside any transaction; see [`Transaction::lookup`].
+    Answered,
+}
 
-    fn params(&self) -> Vec<&(dyn ToSql + Sync)> {
-        let c = self.consumption;
-        vec![
-            &c.token,
-            &c.license_arn,
-            &self.kind,
-            &c.node_id,
-            &c.issued_at,
-            &c.expiration,
-            &c.checked_in,
-            &self.algorithm,
-            &self.metadata,
-            &self.entitlements,
-            &self.held_until,
-            &self.names,
-            &self.quantities,
-            &self.overages,
-        ]
-    }
+/// The `BEGIN` of a write transaction, whose commit does not wait for the disk (see
+/// [`super::durability`]).
+const BEGIN_WRITE: [&str; 2] = ["BEGIN", "SET LOCAL synchronous_commit TO off"];
+
+/// A read needs one snapshot across its statements: the checks before a checkout signs must
+/// not see a concurrent request's consumption without its ClientToken record, else they
+/// reject a request that should replay.
+const BEGIN_READ: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+
+/// The ClientToken record, the license document when `$5` is true, and the usage, in one
+/// statement and so in one snapshot. Each row's first column says which it is.
+const LOOKUP: &str = "
+SELECT 1, request_hash, response, NULL::BIGINT, NULL::BIGINT
+    FROM lm_client_tokens WHERE operation = $1 AND client_token = $2
+UNION ALL
+SELECT 2, document, NULL, NULL, NULL FROM lm_licenses WHERE arn = $3 AND $5
+UNION ALL
+SELECT 3, name, NULL, SUM(quantity)::BIGINT, SUM(overage)::BIGINT
+    FROM lm_usage WHERE license_arn = $3 AND held_until > $4 GROUP BY name";
+
+/// How a transaction ended.
+pub(super) struct Finished {
+    pub(super) outcome: Result<()>,
+    /// Whether the connection is fit for the pool.
+    pub(super) reusable: bool,
+    /// Whether the transaction read or wrote anything on the server.
+    pub(super) reached_server: bool,
 }
 
 pub(super) struct PostgresTransaction<'a> {
     connection: &'a mut Connection,
+    licenses: &'a LicenseCache,
     write: bool,
-    /// The license lock keys this transaction holds.
+    state: State,
+    /// Whether any statement reached the server.
+    sent: bool,
+    /// The license lock keys this transaction holds or has queued.
     locked: Vec<i64>,
+    /// Statements whose results nobody reads (the `BEGIN`, locks and writes), held back and
+    /// sent in the pipeline of the next statement that returns rows, or of the commit.
+    deferred: Vec<Query>,
     /// A consumption to insert, held back so that the ClientToken record that follows it goes
-    /// to the server in the same statement: one round trip less while the license lock is held.
+    /// to the server in the same statement.
     pending: Option<Consumption>,
 }
 
 impl PostgresTransaction<'_> {
-    pub(super) fn new(connection: &mut Connection, write: bool) -> PostgresTransaction<'_> {
+    pub(super) fn new<'a>(
+        connection: &'a mut Connection,
+        licenses: &'a LicenseCache,
+        write: bool,
+    ) -> PostgresTransaction<'a> {
         PostgresTransaction {
             connection,
+            licenses,
             write,
+            state: State::Idle,
+            sent: false,
             locked: Vec::new(),
+            deferred: Vec::new(),
             pending: None,
         }
     }
 
-    /// Inserts the consumption held back, if any. Every statement other than the ClientToken
-    /// record calls this first, so the transaction always reads its own writes.
-    pub(super) fn flush(&mut self) -> Result<()> {
+    /// Commits when `outcome` is `Ok` and rolls back otherwise, sending what is deferred with
+    /// the `COMMIT`. Returns the outcome, whether the connection is fit for the pool (a
+    /// connection whose transaction did not end cleanly is in an unknown state), and whether
+    /// the transaction read or wrote anything on the server.
+    pub(super) fn finish(mut self, outcome: Result<()>) -> Finished {
+        let outcome = outcome.and_then(|()| self.pending_insert());
+        let reached_server = match self.state {
+            State::Answered => true,
+            State::Idle => false,
+            State::Open => self.sent || outcome.is_ok(),
+        };
+        if self.state != State::Open || !reached_server {
+            return Finished {
+                outcome,
+                reusable: true,
+                reached_server,
+            };
+        }
+
+        // A rollback drops what was never sent.
+        let mut queries = match &outcome {
+            Ok(()) => std::mem::take(&mut self.deferred),
+            Err(_) => Vec::new(),
+        };
+        let end = if outcome.is_ok() {
+            "COMMIT"
+        } else {
+            "ROLLBACK"
+        };
+        queries.push(Query::new(end, Vec::new(), "commit"));
+        let outcomes = match self.connection.pipeline(&queries) {
+            Ok(outcomes) => outcomes,
+            Err(error) => {
+                let outcome = outcome.and(Err(error));
+                return Finished {
+                    outcome,
+                    reusable: false,
+                    reached_server,
+                };
+            }
+        };
+        let reusable = outcomes.last().is_some_and(|o| o.is_ok());
+        let first_error = outcomes.into_iter().find_map(|o| o.err());
+        let outcome = match (outcome, first_error) {
+            (Err(error), _) | (Ok(()), Some(error)) => Err(error),
+            (Ok(()), None) => Ok(()),
+        };
+        Finished {
+            outcome,
+            reusable,
+            reached_server,
+        }
+    }
+
+    /// Queues the consumption held back, if any, as a deferred statement.
+    fn pending_insert(&mut self) -> Result<()> {
         let Some(consumption) = self.pending.take() else {
             return Ok(());
         };
-        let columns = ConsumptionColumns::of(&consumption)?;
-        self.connection.execute(
+        self.defer(Query::new(
             concat!(insert_consumption_with_holdings!(), " SELECT 1"),
-            &columns.params(),
+            consumption_params(&consumption)?,
             "insert a consumption",
-        )
+        ))
     }
 
-    /// In a write transaction, waits for the lock of license `arn`, so every statement after
-    /// this one sees what the previous holder committed.
+    /// Queues `BEGIN` when nothing is sent yet.
+    fn open(&mut self) -> Result<()> {
+        match self.state {
+            State::Open => return Ok(()),
+            State::Answered => {
+                return Err(Error::new(
+                    ErrorKind::Internal,
+                    "a read transaction made a call after a lookup answered it",
+                ))
+            }
+            State::Idle => {}
+        }
+        self.state = State::Open;
+        if self.write {
+            for sql in BEGIN_WRITE {
+                self.deferred
+                    .push(Query::new(sql, Vec::new(), "begin a transaction"));
+            }
+        } else {
+            self.deferred
+                .push(Query::new(BEGIN_READ, Vec::new(), "begin a transaction"));
+        }
+        Ok(())
+    }
+
+    fn defer(&mut self, query: Query) -> Result<()> {
+        self.open()?;
+        self.deferred.push(query);
+        Ok(())
+    }
+
+    /// Sends what is deferred and then `query`, in one pipeline, and returns the rows of
+    /// `query`. Every statement that returns rows comes here, so the transaction always
+    /// reads its own writes.
+    fn query(&mut self, query: Query) -> Result<Vec<Row>> {
+        self.pending_insert()?;
+        self.defer(query)?;
+        let queries = std::mem::take(&mut self.deferred);
+        self.sent = true;
+        let mut outcomes = self.connection.pipeline(&queries)?;
+        let rows = outcomes.pop().unwrap_or_else(|| Ok(Vec::new()));
+        match outcomes.into_iter().find_map(|o| o.err()) {
+            Some(error) => Err(error),
+            None => rows,
+        }
+    }
+
+    fn query_opt(&mut self, query: Query) -> Result<Option<Row>> {
+        Ok(self.query(query)?.into_iter().next())
+    }
+
+    /// In a write transaction, queues a wait for the lock of license `arn`, so every
+    /// statement after it sees what the previous holder committed.
     fn lock_license(&mut self, arn: &str) -> Result<()> {
         if !self.write {
             return Ok(());
@@ -156,19 +290,20 @@ impl PostgresTransaction<'_> {
         if self.locked.contains(&key) {
             return Ok(());
         }
-        self.connection.execute(
+        self.defer(Query::new(
             "SELECT pg_advisory_xact_lock($1::BIGINT)",
-            &[&key],
+            vec![Box::new(key)],
             "lock a license",
-        )?;
+        ))?;
         self.locked.push(key);
         Ok(())
     }
 
-    /// In a write transaction, waits for the lock of one ClientToken of one operation, so a
-    /// request waits for a concurrent one with the same ClientToken to end and then replays its
-    /// response. Without it, the second request could reach the capacity check before the
-    /// first commits and be rejected for the seat that the first took.
+    /// In a write transaction, queues a wait for the lock of one ClientToken of one
+    /// operation, so a request waits for a concurrent one with the same ClientToken to end
+    /// and then replays its response. Without it, the second request could reach the
+    /// capacity check before the first commits and be rejected for the seat that the first
+    /// took.
     fn lock_client_token(&mut self, operation: &str, client_token: &str) -> Result<()> {
         if !self.write {
             return Ok(());
@@ -176,11 +311,11 @@ impl PostgresTransaction<'_> {
         let key = lock_key(operation, client_token);
         // The two-integer form lives in a lock space apart from the 64-bit one of licenses.
         let (high, low) = ((key >> 32) as i32, key as i32);
-        self.connection.execute(
+        self.defer(Query::new(
             "SELECT pg_advisory_xact_lock($1::INTEGER, $2::INTEGER)",
-            &[&high, &low],
+            vec![Box::new(high), Box::new(low)],
             "lock a ClientToken",
-        )
+        ))
     }
 
     /// Adds `quantity` and `overage` (negative to subtract) to the usage row of one license,
@@ -193,23 +328,40 @@ impl PostgresTransaction<'_> {
         quantity: i64,
         overage: i64,
     ) -> Result<()> {
-        self.connection.execute(
+        self.defer(Query::new(
             "INSERT INTO lm_usage AS u (license_arn, name, held_until, quantity, overage)
              VALUES ($1, $2, COALESCE($3, 9223372036854775807), $4, $5)
              ON CONFLICT (license_arn, held_until, name) DO UPDATE
              SET quantity = u.quantity + EXCLUDED.quantity, overage = u.overage + EXCLUDED.overage",
-            &[&arn, &name, &held_until, &quantity, &overage],
+            vec![
+                Box::new(arn.to_owned()),
+                Box::new(name.to_owned()),
+                Box::new(held_until),
+                Box::new(quantity),
+                Box::new(overage),
+            ],
             "update the usage",
-        )
+        ))
     }
 
     fn read_consumption(&mut self, token: &str) -> Result<Option<Consumption>> {
-        let row = self.connection.query_opt(
-            concat!("SELECT ", consumption_columns!(), " FROM lm_consumptions WHERE token = $1"),
-            &[&token],
+        let row = self.query_opt(Query::new(
+            concat!(
+                "SELECT ",
+                consumption_columns!(),
+                " FROM lm_consumptions WHERE token = $1"
+            ),
+            vec![Box::new(token.to_owned())],
             "read a consumption",
-        )?;
+        ))?;
         row.as_ref().map(decode_consumption).transpose()
+    }
+
+    /// Returns the license from the cache or from `document`, and caches it.
+    fn remember(&self, document: &str) -> Result<License> {
+        let license = decode_license(document)?;
+        self.licenses.insert(&license);
+        Ok(license)
     }
 }
 
@@ -251,26 +403,30 @@ fn decode_consumption(row: &Row) -> Result<Consumption> {
 
 impl Transaction for PostgresTransaction<'_> {
     fn license(&mut self, arn: &str) -> Result<Option<License>> {
-        self.flush()?;
         self.lock_license(arn)?;
-        let row = self.connection.query_opt(
+        if let Some(license) = self.licenses.get(arn) {
+            return Ok(Some(license));
+        }
+        let row = self.query_opt(Query::new(
             "SELECT document FROM lm_licenses WHERE arn = $1",
-            &[&arn],
+            vec![Box::new(arn.to_owned())],
             "read a license",
-        )?;
-        row.map(|row| decode_license(row.get(0))).transpose()
+        ))?;
+        row.map(|row| self.remember(row.get(0))).transpose()
     }
 
     fn licenses_by_sku(&mut self, sku: &str, key_fingerprint: &str) -> Result<Vec<License>> {
-        self.flush()?;
-        let rows = self.connection.query(
+        let rows = self.query(Query::new(
             "SELECT document FROM lm_licenses WHERE product_sku = $1 AND key_fingerprint = $2",
-            &[&sku, &key_fingerprint],
+            vec![
+                Box::new(sku.to_owned()),
+                Box::new(key_fingerprint.to_owned()),
+            ],
             "find licenses",
-        )?;
+        ))?;
         let licenses = rows
             .iter()
-            .map(|row| decode_license(row.get(0)))
+            .map(|row| self.remember(row.get(0)))
             .collect::<Result<Vec<License>>>()?;
 
         // A license document never changes once inserted, so it may be read before its lock;
@@ -284,41 +440,33 @@ impl Transaction for PostgresTransaction<'_> {
     }
 
     fn insert_license(&mut self, license: &License) -> Result<()> {
-        self.flush()?;
+        self.pending_insert()?;
         let document = serde_json::to_string(license).map_err(|_| corrupt("license"))?;
-        self.connection.execute(
+        self.defer(Query::new(
             "INSERT INTO lm_licenses (arn, product_sku, key_fingerprint, document) VALUES ($1, $2, $3, $4)",
-            &[&license.arn, &license.product_sku, &license.key_fingerprint, &document],
+            vec![
+                Box::new(license.arn.clone()),
+                Box::new(license.product_sku.clone()),
+                Box::new(license.key_fingerprint.clone()),
+                Box::new(document),
+            ],
             "insert a license",
-        )
+        ))
     }
 
     fn usage(&mut self, arn: &str, now: i64) -> Result<HashMap<String, Usage>> {
-        self.flush()?;
         self.lock_license(arn)?;
-        let rows = self.connection.query(
+        let rows = self.query(Query::new(
             "SELECT name, SUM(quantity)::BIGINT, SUM(overage)::BIGINT FROM lm_usage
              WHERE license_arn = $1 AND held_until > $2
              GROUP BY name",
-            &[&arn, &now],
+            vec![Box::new(arn.to_owned()), Box::new(now)],
             "sum the usage",
-        )?;
-        Ok(rows
-            .iter()
-            .map(|row| {
-                (
-                    row.get::<_, String>(0),
-                    Usage {
-                        consumed: row.get(1),
-                        overage: row.get(2),
-                    },
-                )
-            })
-            .collect())
+        ))?;
+        Ok(rows.iter().map(decode_usage).collect())
     }
 
     fn consumption(&mut self, token: &str) -> Result<Option<Consumption>> {
-        self.flush()?;
         let Some(unlocked) = self.read_consumption(token)? else {
             return Ok(None);
         };
@@ -332,41 +480,44 @@ impl Transaction for PostgresTransaction<'_> {
     }
 
     fn consumptions(&mut self, arn: &str) -> Result<Vec<Consumption>> {
-        self.flush()?;
-        let rows = self.connection.query(
+        let rows = self.query(Query::new(
             concat!(
                 "SELECT ",
                 consumption_columns!(),
                 " FROM lm_consumptions WHERE license_arn = $1 ORDER BY issued_at, token"
             ),
-            &[&arn],
+            vec![Box::new(arn.to_owned())],
             "list consumptions",
-        )?;
+        ))?;
         rows.iter().map(decode_consumption).collect()
     }
 
     fn insert_consumption(&mut self, consumption: &Consumption) -> Result<()> {
-        self.flush()?;
+        self.pending_insert()?;
         self.lock_license(&consumption.license_arn)?;
         self.pending = Some(consumption.clone());
         Ok(())
     }
 
     fn update_consumption(&mut self, consumption: &Consumption) -> Result<()> {
-        self.flush()?;
         self.lock_license(&consumption.license_arn)?;
-        self.connection.execute(
+        self.defer(Query::new(
             "UPDATE lm_consumptions SET issued_at = $2, expiration = $3, checked_in = $4 WHERE token = $1",
-            &[&consumption.token, &consumption.issued_at, &consumption.expiration, &consumption.checked_in],
+            vec![
+                Box::new(consumption.token.clone()),
+                Box::new(consumption.issued_at),
+                Box::new(consumption.expiration),
+                Box::new(consumption.checked_in),
+            ],
             "update a consumption",
-        )?;
+        ))?;
 
         // The holdings move from the usage row of their old end to that of the new one.
-        let holdings = self.connection.query(
+        let holdings = self.query(Query::new(
             "SELECT name, quantity, overage, held_until FROM lm_holdings WHERE token = $1",
-            &[&consumption.token],
+            vec![Box::new(consumption.token.clone())],
             "read the holdings of a consumption",
-        )?;
+        ))?;
         let new_end = consumption.held_until();
         for holding in &holdings {
             let (name, quantity, overage): (&str, i64, i64) =
@@ -379,21 +530,20 @@ impl Transaction for PostgresTransaction<'_> {
                 self.add_usage(&consumption.license_arn, name, new_end, quantity, overage)?;
             }
         }
-        self.connection.execute(
+        self.defer(Query::new(
             "UPDATE lm_holdings SET held_until = $2 WHERE token = $1",
-            &[&consumption.token, &new_end],
+            vec![Box::new(consumption.token.clone()), Box::new(new_end)],
             "update a holding",
-        )
+        ))
     }
 
     fn recorded(&mut self, operation: &str, client_token: &str) -> Result<Option<Recorded>> {
-        self.flush()?;
         self.lock_client_token(operation, client_token)?;
-        let row = self.connection.query_opt(
+        let row = self.query_opt(Query::new(
             "SELECT request_hash, response FROM lm_client_tokens WHERE operation = $1 AND client_token = $2",
-            &[&operation, &client_token],
+            vec![Box::new(operation.to_owned()), Box::new(client_token.to_owned())],
             "read a ClientToken record",
-        )?;
+        ))?;
         Ok(row.map(|row| Recorded {
             request_hash: row.get(0),
             response: row.get(1),
@@ -401,31 +551,92 @@ impl Transaction for PostgresTransaction<'_> {
     }
 
     fn record(&mut self, operation: &str, client_token: &str, recorded: &Recorded) -> Result<()> {
+        let record_params: Vec<Param> = vec![
+            Box::new(operation.to_owned()),
+            Box::new(client_token.to_owned()),
+            Box::new(recorded.request_hash.clone()),
+            Box::new(recorded.response.clone()),
+        ];
         let Some(consumption) = self.pending.take() else {
-            return self.connection.execute(
+            return self.defer(Query::new(
                 "INSERT INTO lm_client_tokens (operation, client_token, request_hash, response) VALUES ($1, $2, $3, $4)",
-                &[&operation, &client_token, &recorded.request_hash, &recorded.response],
+                record_params,
                 "record a ClientToken",
-            );
+            ));
         };
 
-        let columns = ConsumptionColumns::of(&consumption)?;
-        let mut params = columns.params();
-        params.extend_from_slice(&[
-            &operation as &(dyn ToSql + Sync),
-            &client_token,
-            &recorded.request_hash,
-            &recorded.response,
-        ]);
-        self.connection.execute(
+        let mut params = consumption_params(&consumption)?;
+        params.extend(record_params);
+        self.defer(Query::new(
             concat!(
                 insert_consumption_with_holdings!(),
                 " INSERT INTO lm_client_tokens (operation, client_token, request_hash, response)
                  VALUES ($15, $16, $17, $18)"
             ),
-            &params,
+            params,
             "insert a consumption and record its ClientToken",
-        )
+        ))
+    }
+
+    fn lookup(&mut self, lookup: &Lookup<'_>) -> Result<Looked> {
+        // A read that starts with the lookup needs no transaction: one statement has one
+        // snapshot. A write takes its locks first, in the documented order.
+        self.lock_client_token(lookup.operation, lookup.client_token)?;
+        self.lock_license(lookup.license_arn)?;
+        let cached = self.licenses.get(lookup.license_arn);
+        let query = Query::new(
+            LOOKUP,
+            vec![
+                Box::new(lookup.operation.to_owned()),
+                Box::new(lookup.client_token.to_owned()),
+                Box::new(lookup.license_arn.to_owned()),
+                Box::new(lookup.now),
+                Box::new(cached.is_none()),
+            ],
+            "look up a checkout",
+        );
+        let rows = if !self.write && self.state == State::Idle {
+            self.state = State::Answered;
+            let mut outcomes = self.connection.pipeline(&[query])?;
+            outcomes.pop().unwrap_or_else(|| Ok(Vec::new()))?
+        } else {
+            self.query(query)?
+        };
+
+        let mut looked = Looked {
+            recorded: None,
+            license: cached,
+            usage: HashMap::new(),
+        };
+        for row in &rows {
+            match row.get::<_, i32>(0) {
+                1 => {
+                    looked.recorded = Some(Recorded {
+                        request_hash: row.get(1),
+                        response: row.get(2),
+                    })
+                }
+                2 => looked.license = Some(self.remember(row.get(1))?),
+                _ => {
+                    let usage = Usage {
+                        consumed: row.get(3),
+                        overage: row.get(4),
+                    };
+                    looked.usage.insert(row.get(1), usage);
+                }
+            }
+        }
+        Ok(looked)
     }
 }
 
+/// Decodes a usage row: entitlement name, consumed and overage.
+fn decode_usage(row: &Row) -> (String, Usage) {
+    (
+        row.get(0),
+        Usage {
+            consumed: row.get(1),
+            overage: row.get(2),
+        },
+    )
+}
