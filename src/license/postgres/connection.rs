@@ -62,8 +62,8 @@ impl Connection {
         let (client, connection) = runtime
             .block_on(tokio_postgres::connect(url, NoTls))
             .map_err(|e| super::describe(&e))?;
-        // The task ends when the client is dropped or the server closes the connection; an
-        // error it ends with also fails the next request, which reports it.
+        // The task ends when the client is dropped or the server closes the connection. An
+        // error that ends it also fails the next request, which reports the error.
         let task = runtime.spawn(async move {
             let _ = connection.await;
         });

@@ -326,13 +326,15 @@ async fn initialize(client: &Client, requested: Option<&str>) -> Result<String> 
     }
 
     let account_id = match (meta(client, "account_id").await?, requested) {
-        (Some(stored), Some(requested)) if stored != requested => return Err(err(
-            ErrorKind::Validation,
-            format!(
+        (Some(stored), Some(requested)) if stored != requested => {
+            return Err(err(
+                ErrorKind::Validation,
+                format!(
                 "ValidationException: this store was created with AccountId {stored}; it cannot \
                      change to {requested} (omit accountId or open another store)"
             ),
-        )),
+            ))
+        }
         (Some(stored), _) => stored,
         (None, requested) => {
             let account_id = requested.unwrap_or(super::DEFAULT_ACCOUNT_ID).to_owned();

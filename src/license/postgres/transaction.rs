@@ -9,7 +9,7 @@
 //! name, so every server and every libcheckout version computes the same key; two names that
 //! share a key only share a lock.
 //!
-//! Statements whose results nobody reads wait in the transaction and travel in the pipeline
+//! Statements whose results the store does not read wait in the transaction and travel in the pipeline
 //! of the next statement that returns rows, so a checkout's write transaction takes two
 //! round trips: its locks and reads, then its insert with the `COMMIT`.
 
@@ -88,7 +88,7 @@ fn consumption_params(consumption: &Consumption) -> Result<Vec<Param>> {
     ])
 }
 
-/// Where a transaction stands on the server.
+/// The state of a transaction on the server.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum State {
     /// Nothing sent yet: `BEGIN` goes out with the first statement.
@@ -119,7 +119,7 @@ UNION ALL
 SELECT 3, name, NULL, SUM(quantity)::BIGINT, SUM(overage)::BIGINT
     FROM lm_usage WHERE license_arn = $3 AND held_until > $4 GROUP BY name";
 
-/// How a transaction ended.
+/// The end of a transaction.
 pub(super) struct Finished {
     pub(super) outcome: Result<()>,
     /// Whether the connection is fit for the pool.
@@ -137,7 +137,7 @@ pub(super) struct PostgresTransaction<'a> {
     sent: bool,
     /// The license lock keys this transaction holds or has queued.
     locked: Vec<i64>,
-    /// Statements whose results nobody reads (the `BEGIN`, locks and writes), held back and
+    /// Statements whose results the store does not read (the `BEGIN`, locks and writes), held back and
     /// sent in the pipeline of the next statement that returns rows, or of the commit.
     deferred: Vec<Query>,
     /// A consumption to insert, held back so that the ClientToken record that follows it goes
@@ -357,7 +357,7 @@ impl PostgresTransaction<'_> {
         row.as_ref().map(decode_consumption).transpose()
     }
 
-    /// Returns the license from the cache or from `document`, and caches it.
+    /// Decodes a license document and adds the license to the cache.
     fn remember(&self, document: &str) -> Result<License> {
         let license = decode_license(document)?;
         self.licenses.insert(&license);
