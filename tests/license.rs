@@ -1,9 +1,10 @@
 //! The license operations and their rules, on SQLite with a clock the tests move.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use checkout::license::Store;
-use checkout::{ErrorKind, FixedClock, Signer, Verifier, VerifyOptions};
+use checkout::{Algorithm, ErrorKind, FixedClock, PrivateKey, Signer, Verifier, VerifyOptions};
 use serde_json::{json, Value};
 
 // Without the `postgres` feature the PostgreSQL tests are not built, rather than skipped.
@@ -1063,7 +1064,108 @@ fn unknown_license_is_not_found(kind: Kind) {
     }
 }
 
+/// Opens a store of `kind` that a second handle can open as well, and returns its location.
+fn shared_location(kind: Kind, dir: &tempfile::TempDir) -> String {
+    match kind {
+        Kind::Sqlite => dir.path().join("shared.db").to_string_lossy().into_owned(),
+        #[cfg(feature = "postgres")]
+        Kind::Postgres => fresh_location(kind).expect("a store location"),
+    }
+}
+
+/// A signer with `signer()`'s key that, the first time `interrupt` is set, runs `during` on
+/// another store handle while it signs: another server taking capacity between a checkout's
+/// checks and its write.
+fn interrupting_signer(interrupt: Arc<AtomicBool>, during: Box<dyn Fn() + Send + Sync>) -> Signer {
+    let key = PrivateKey::from_pem_or_der(signer().private_key_pem().unwrap().as_bytes()).unwrap();
+    let public = signer().public_key().to_spki_pem().unwrap();
+    let sign = move |algorithm: Algorithm, digest: &[u8]| {
+        if interrupt.swap(false, Ordering::SeqCst) {
+            during();
+        }
+        key.sign_digest(algorithm, digest)
+            .map_err(|e| e.message().to_owned())
+    };
+    Signer::from_digest_signer(public.as_bytes(), None, Box::new(sign)).unwrap()
+}
+
+fn capacity_taken_while_signing_is_checked_again(kind: Kind) {
+    let dir = tempfile::tempdir().unwrap();
+    let location = shared_location(kind, &dir);
+    let clock = Arc::new(FixedClock::new(JUNE_2026));
+    let store = Store::open(&location).unwrap().with_clock(clock.clone());
+    let arn = store
+        .create_license(&bytes(&license_request("create-1")))
+        .unwrap()["LicenseArn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let other = Arc::new(Store::open(&location).unwrap().with_clock(clock));
+    let seats = |value: &str, token: &str| {
+        borrow(&arn, json!([{"Name": "Seats", "Unit": "Count", "Value": value}]), token)
+    };
+    let storage = |value: &str, token: &str| {
+        borrow(&arn, json!([{"Name": "Storage", "Unit": "Gigabytes", "Value": value}]), token)
+    };
+
+    // Seats has no overage: 2 of 10 fit when the checks run, but 9 are taken meanwhile.
+    let interrupt = Arc::new(AtomicBool::new(false));
+    let taker = other.clone();
+    let take_seats = bytes(&seats("9", "other-seats"));
+    let signer_a = interrupting_signer(
+        interrupt.clone(),
+        Box::new(move || {
+            taker.checkout(signer(), &take_seats).unwrap();
+        }),
+    );
+    interrupt.store(true, Ordering::SeqCst);
+    let error = store
+        .checkout(&signer_a, &bytes(&seats("2", "late-seats")))
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::NoEntitlementsAllowed, "{}", error.message());
+    assert_eq!(
+        error.message(),
+        "NoEntitlementsAllowedException: no entitlements allowed (Seats: 2 requested, 1 of MaxCount 10 available)"
+    );
+    let f = Fixture { store, clock: Arc::new(FixedClock::new(JUNE_2026)) };
+    assert_eq!(f.consumed(&arn, "Seats"), "9");
+
+    // Storage allows overage: 30 of 100 fit without overage when the checks run, 90 are
+    // taken meanwhile, so the checkout is granted with 20 of overage instead.
+    let taker = other.clone();
+    let take_storage = bytes(&storage("90", "other-storage"));
+    let signer_b = interrupting_signer(
+        interrupt.clone(),
+        Box::new(move || {
+            taker.checkout(signer(), &take_storage).unwrap();
+        }),
+    );
+    interrupt.store(true, Ordering::SeqCst);
+    let response = f
+        .store
+        .checkout(&signer_b, &bytes(&storage("30", "late-storage")))
+        .unwrap();
+    assert_eq!(response["EntitlementsAllowed"][0]["Value"], "30");
+    let token = response["SignedToken"].as_str().unwrap();
+    let verified = verify_at(token, JUNE_2026).unwrap();
+    assert_eq!(verified.claims.unwrap().license_arn, arn);
+    let usage = f
+        .store
+        .get_license_usage(&bytes(&json!({"LicenseArn": arn})))
+        .unwrap();
+    let row = usage["LicenseUsage"]["EntitlementUsages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["Name"] == "Storage")
+        .unwrap()
+        .clone();
+    assert_eq!(row["ConsumedValue"], "120");
+    assert_eq!(row["OverageValue"], "20");
+}
+
 on_every_store!(
+    capacity_taken_while_signing_is_checked_again,
     usage_follows_extend_and_check_in,
     create_license_returns_arn_status_version,
     get_license_returns_aws_shape,

@@ -6,7 +6,10 @@ use serde_json::{json, Map, Value};
 
 use super::model::{is_quantity, name_value_list, CheckoutKind, Consumption, Granted, License};
 use super::request::{self, CheckoutParseError, Requested};
-use super::store::{Backend, Looked, Lookup, Recorded, Transaction, Usage};
+use super::store::{
+    Backend, CheckoutRecorded, Looked, Lookup, NewCheckout, Recorded, Transaction, Usage,
+    UsageBound,
+};
 use crate::backend;
 use crate::clock::Clock;
 use crate::error::{Error, ErrorKind, Reason, Result};
@@ -483,7 +486,13 @@ pub(crate) fn checkout(cx: Context<'_>, signer: &Signer, request: &Value) -> Res
     // Everything before signing runs in a read transaction, so a slow signer (an HSM or a
     // KMS) never holds the store's write lock.
     let prepared = cx.read(|tx| prepare_checkout(tx, &checkout, &hash, signer, now))?;
-    let Some((license, ttl, granted)) = prepared else {
+    let Some(Prepared {
+        license,
+        ttl,
+        granted,
+        usage,
+    }) = prepared
+    else {
         // A recorded response is returned from a write transaction, which returns only once
         // the store has made durable what it read.
         return cx.write(|tx| {
@@ -508,39 +517,95 @@ pub(crate) fn checkout(cx: Context<'_>, signer: &Signer, request: &Value) -> Res
     let signed_token = signer.sign_with(consumption.algorithm, &consumption.payload())?;
     let response = checkout_response(&consumption, &signed_token);
 
+    let recorded = Recorded {
+        request_hash: hash.clone(),
+        response: response.to_string(),
+    };
     cx.write(|tx| {
-        let looked = tx.lookup(&Lookup {
-            operation,
-            client_token: &checkout.client_token,
-            license_arn: &license.arn,
-            now,
-        })?;
-        if let Some(previous) = replay_recorded(looked.recorded, operation, &checkout.client_token, &hash)? {
-            return Ok(previous);
+        // Capacity may have gone while signing. The plan holds as long as the usage stays
+        // within its bounds, which the store checks under the license lock; otherwise the plan
+        // is made again from the usage the store returned, and the signature is dropped when
+        // no plan holds any more.
+        let mut usage = usage.clone();
+        loop {
+            consumption.entitlements =
+                plan(&license, checkout.kind, &checkout.entitlements, &usage)?;
+            let bounds = plan_bounds(&license, &checkout.entitlements, &usage);
+            let outcome = tx.record_checkout(&NewCheckout {
+                operation,
+                client_token: &checkout.client_token,
+                recorded: &recorded,
+                consumption: &consumption,
+                now,
+                bounds: &bounds,
+            })?;
+            match outcome {
+                CheckoutRecorded::Inserted => return Ok(response.clone()),
+                CheckoutRecorded::Replayed(previous) => {
+                    return replay_recorded(Some(previous), operation, &checkout.client_token, &hash)?
+                        .ok_or_else(|| Error::new(ErrorKind::Internal, "a replay returned no response"))
+                }
+                CheckoutRecorded::Moved(current) => usage = current,
+            }
         }
-        // Capacity may have gone while signing; the plan is made again under the write lock
-        // and the signature is dropped when it no longer holds.
-        let granted = plan(&license, checkout.kind, &checkout.entitlements, &looked.usage)?;
-        consumption.entitlements = granted;
-        tx.insert_consumption(&consumption)?;
-        let recorded = Recorded {
-            request_hash: hash.clone(),
-            response: response.to_string(),
-        };
-        tx.record(operation, &checkout.client_token, &recorded)?;
-        Ok(response.clone())
     })
 }
 
-/// Checks a checkout before it is signed: returns the license, the time to live and the
-/// entitlements to grant, or `None` when the ClientToken already has a recorded response.
+/// Returns, for each quantity entitlement of `requested` that [`plan`] granted from `usage`,
+/// the consumed quantities for which `plan` grants the same quantity and overage.
+fn plan_bounds(
+    license: &License,
+    requested: &[Requested],
+    usage: &HashMap<String, Usage>,
+) -> Vec<UsageBound> {
+    let mut bounds = Vec::new();
+    for wanted in requested {
+        let Some(entitlement) = license.entitlement(&wanted.name) else {
+            continue;
+        };
+        if entitlement.unit != wanted.unit || !is_quantity(&entitlement.unit) {
+            continue;
+        }
+
+        let max = entitlement.max_count.unwrap_or(0);
+        let consumed = usage.get(&wanted.name).map_or(0, |u| u.consumed);
+        let quantity = wanted.quantity;
+        let (min, max) = match consumed.checked_add(quantity) {
+            // Within MaxCount: no overage, whatever the usage below this.
+            Some(after) if after <= max => (i64::MIN, max - quantity),
+            // All of it is overage once the usage reached MaxCount.
+            Some(_) if entitlement.overage && consumed >= max => (max, i64::MAX - quantity),
+            // Part of it is overage: the amount depends on the exact usage.
+            _ => (consumed, consumed),
+        };
+        bounds.push(UsageBound {
+            name: wanted.name.clone(),
+            min,
+            max,
+        });
+    }
+    bounds
+}
+
+/// The outcome of the checks a checkout makes before it signs.
+struct Prepared {
+    license: License,
+    /// The time to live, in minutes.
+    ttl: i64,
+    granted: Vec<Granted>,
+    /// The usage the plan rests on.
+    usage: HashMap<String, Usage>,
+}
+
+/// Checks a checkout before it is signed: returns what it grants, or `None` when the
+/// ClientToken already has a recorded response.
 fn prepare_checkout(
     tx: &mut dyn Transaction,
     checkout: &request::Checkout,
     hash: &str,
     signer: &Signer,
     now: i64,
-) -> Result<Option<(License, i64, Vec<Granted>)>> {
+) -> Result<Option<Prepared>> {
     let operation = checkout.operation();
     let looked = match (&checkout.product_sku, &checkout.key_fingerprint) {
         (Some(_), Some(_)) => {
@@ -572,7 +637,12 @@ fn prepare_checkout(
     check_validity(&license, now)?;
     let ttl = ttl_minutes(&license, checkout.kind)?;
     let granted = plan(&license, checkout.kind, &checkout.entitlements, &usage)?;
-    Ok(Some((license, ttl, granted)))
+    Ok(Some(Prepared {
+        license,
+        ttl,
+        granted,
+        usage,
+    }))
 }
 
 fn checkout_response(consumption: &Consumption, signed_token: &str) -> Value {

@@ -38,6 +38,63 @@ pub(crate) struct Looked {
     pub(crate) usage: HashMap<String, Usage>,
 }
 
+/// A range of consumed quantities of one entitlement within which a checkout's plan grants
+/// the same entitlements.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct UsageBound {
+    pub(crate) name: String,
+    pub(crate) min: i64,
+    pub(crate) max: i64,
+}
+
+/// A signed checkout to record, unless its ClientToken has a response already or the usage of
+/// its license left `bounds`.
+pub(crate) struct NewCheckout<'r> {
+    pub(crate) operation: &'r str,
+    pub(crate) client_token: &'r str,
+    pub(crate) recorded: &'r Recorded,
+    pub(crate) consumption: &'r Consumption,
+    /// The time at which the usage is read.
+    pub(crate) now: i64,
+    pub(crate) bounds: &'r [UsageBound],
+}
+
+/// The result of [`Transaction::record_checkout`].
+pub(crate) enum CheckoutRecorded {
+    Inserted,
+    /// The response recorded earlier for the ClientToken; nothing was inserted.
+    Replayed(Recorded),
+    /// The current usage, outside the bounds; nothing was inserted.
+    Moved(HashMap<String, Usage>),
+}
+
+/// Returns whether every bound holds for `usage`; an entitlement without usage has consumed 0.
+pub(crate) fn within(bounds: &[UsageBound], usage: &HashMap<String, Usage>) -> bool {
+    bounds.iter().all(|bound| {
+        let consumed = usage.get(&bound.name).map_or(0, |u| u.consumed);
+        (bound.min..=bound.max).contains(&consumed)
+    })
+}
+
+/// Records a checkout inside the caller's write transaction: the body of
+/// [`Transaction::record_checkout`] for a store that does it statement by statement.
+pub(crate) fn record_checkout_in(
+    tx: &mut (impl Transaction + ?Sized),
+    checkout: &NewCheckout<'_>,
+) -> Result<CheckoutRecorded> {
+    let consumption = checkout.consumption;
+    if let Some(recorded) = tx.recorded(checkout.operation, checkout.client_token)? {
+        return Ok(CheckoutRecorded::Replayed(recorded));
+    }
+    let usage = tx.usage(&consumption.license_arn, checkout.now)?;
+    if !within(checkout.bounds, &usage) {
+        return Ok(CheckoutRecorded::Moved(usage));
+    }
+    tx.insert_consumption(consumption)?;
+    tx.record(checkout.operation, checkout.client_token, checkout.recorded)?;
+    Ok(CheckoutRecorded::Inserted)
+}
+
 /// The operations of one transaction.
 pub(crate) trait Transaction {
     fn license(&mut self, arn: &str) -> Result<Option<License>>;
@@ -76,6 +133,14 @@ pub(crate) trait Transaction {
             license,
             usage,
         })
+    }
+
+    /// Records a checkout's consumption and response in a write transaction, unless its
+    /// ClientToken has a response already or the usage left the bounds of its plan. Takes the
+    /// ClientToken lock before the license lock. A store may do it in one statement that
+    /// commits by itself; the transaction then continues with new statements.
+    fn record_checkout(&mut self, checkout: &NewCheckout<'_>) -> Result<CheckoutRecorded> {
+        record_checkout_in(self, checkout)
     }
 }
 

@@ -94,6 +94,9 @@ CREATE TABLE IF NOT EXISTS lm_client_tokens (
 );
 ";
 
+/// The function that records a checkout in one statement; see the file's comments.
+const RECORD_CHECKOUT: &str = include_str!("record_checkout.sql");
+
 /// Fills `lm_usage` from the holdings of a version 1 store. Checked-in holdings (0) hold
 /// nothing and are left out; `lm_usage` was created empty by [`SCHEMA`] just before.
 const UPGRADE_FROM_1: &str = "
@@ -296,6 +299,10 @@ async fn initialize(client: &Client, requested: Option<&str>) -> Result<String> 
         .batch_execute(SCHEMA)
         .await
         .map_err(|e| store_error("create its tables", e))?;
+    client
+        .batch_execute(RECORD_CHECKOUT)
+        .await
+        .map_err(|e| store_error("create its functions", e))?;
 
     match meta(client, "schema_version").await? {
         None => {

@@ -9,9 +9,10 @@
 //! name, so every server and every libcheckout version computes the same key; two names that
 //! share a key only share a lock.
 //!
-//! Statements whose results the store does not read wait in the transaction and travel in the pipeline
-//! of the next statement that returns rows, so a checkout's write transaction takes two
-//! round trips: its locks and reads, then its insert with the `COMMIT`.
+//! Statements whose results the store does not read wait in the transaction and travel in
+//! the pipeline of the next statement that returns rows. A checkout records itself in one
+//! statement instead, the function `lm_record_checkout_v1` of record_checkout.sql, and falls
+//! back to the statements here when the usage moved.
 
 use std::collections::HashMap;
 
@@ -23,7 +24,9 @@ use crate::alg::Algorithm;
 use crate::backend;
 use crate::error::{Error, ErrorKind, Result};
 use crate::license::model::{CheckoutKind, Consumption, Granted, License};
-use crate::license::store::{Looked, Lookup, Recorded, Transaction, Usage};
+use crate::license::store::{
+    record_checkout_in, CheckoutRecorded, Looked, Lookup, NewCheckout, Recorded, Transaction, Usage,
+};
 
 /// The `held_until` of a checked-in consumption's holdings: they hold nothing.
 const CHECKED_IN: i64 = 0;
@@ -91,7 +94,7 @@ fn consumption_params(consumption: &Consumption) -> Result<Vec<Param>> {
 /// The state of a transaction on the server.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum State {
-    /// Nothing sent yet: `BEGIN` goes out with the first statement.
+    /// No transaction: `BEGIN` goes out with the first statement that needs one.
     Idle,
     /// `BEGIN` is sent or queued.
     Open,
@@ -135,6 +138,10 @@ pub(super) struct PostgresTransaction<'a> {
     state: State,
     /// Whether any statement reached the server.
     sent: bool,
+    /// Whether the `BEGIN` reached the server.
+    begun: bool,
+    /// Whether [`Transaction::record_checkout`] ran its one-statement form.
+    recorded_at_once: bool,
     /// The license lock keys this transaction holds or has queued.
     locked: Vec<i64>,
     /// Statements whose results the store does not read (the `BEGIN`, locks and writes), held back and
@@ -157,6 +164,8 @@ impl PostgresTransaction<'_> {
             write,
             state: State::Idle,
             sent: false,
+            begun: false,
+            recorded_at_once: false,
             locked: Vec::new(),
             deferred: Vec::new(),
             pending: None,
@@ -169,18 +178,15 @@ impl PostgresTransaction<'_> {
     /// the transaction read or wrote anything on the server.
     pub(super) fn finish(mut self, outcome: Result<()>) -> Finished {
         let outcome = outcome.and_then(|()| self.pending_insert());
-        let reached_server = match self.state {
-            State::Answered => true,
-            State::Idle => false,
-            State::Open => self.sent || outcome.is_ok(),
-        };
-        if self.state != State::Open || !reached_server {
+        if self.state != State::Open || (outcome.is_err() && !self.begun) {
+            let reached_server = self.sent;
             return Finished {
                 outcome,
                 reusable: true,
                 reached_server,
             };
         }
+        let reached_server = true;
 
         // A rollback drops what was never sent.
         let mut queries = match &outcome {
@@ -268,6 +274,7 @@ impl PostgresTransaction<'_> {
         self.defer(query)?;
         let queries = std::mem::take(&mut self.deferred);
         self.sent = true;
+        self.begun = true;
         let mut outcomes = self.connection.pipeline(&queries)?;
         let rows = outcomes.pop().unwrap_or_else(|| Ok(Vec::new()));
         match outcomes.into_iter().find_map(|o| o.err()) {
@@ -578,6 +585,22 @@ impl Transaction for PostgresTransaction<'_> {
         ))
     }
 
+    fn record_checkout(&mut self, checkout: &NewCheckout<'_>) -> Result<CheckoutRecorded> {
+        // The one-statement form commits by itself, so it runs only outside a transaction, and
+        // only once: when the usage moved, the next call runs statement by statement under the
+        // locks, where the usage cannot move, so the caller's plan holds on its next call.
+        if self.state != State::Idle || self.recorded_at_once {
+            return record_checkout_in(self, checkout);
+        }
+        self.recorded_at_once = true;
+        self.sent = true;
+        let mut outcomes = self
+            .connection
+            .pipeline(&[record_checkout_query(checkout)?])?;
+        let rows = outcomes.pop().unwrap_or_else(|| Ok(Vec::new()))?;
+        decode_record_checkout(&rows)
+    }
+
     fn lookup(&mut self, lookup: &Lookup<'_>) -> Result<Looked> {
         // A read that starts with the lookup needs no transaction: one statement has one
         // snapshot. A write takes its locks first, in the documented order.
@@ -597,6 +620,7 @@ impl Transaction for PostgresTransaction<'_> {
         );
         let rows = if !self.write && self.state == State::Idle {
             self.state = State::Answered;
+            self.sent = true;
             let mut outcomes = self.connection.pipeline(&[query])?;
             outcomes.pop().unwrap_or_else(|| Ok(Vec::new()))?
         } else {
@@ -628,6 +652,66 @@ impl Transaction for PostgresTransaction<'_> {
         }
         Ok(looked)
     }
+}
+
+/// Returns the call of `lm_record_checkout_v1` (record_checkout.sql) for `checkout`.
+fn record_checkout_query(checkout: &NewCheckout<'_>) -> Result<Query> {
+    let token_lock = lock_key(checkout.operation, checkout.client_token);
+    let bounds = checkout.bounds;
+    let mut params: Vec<Param> = vec![
+        Box::new(checkout.operation.to_owned()),
+        Box::new(checkout.client_token.to_owned()),
+        Box::new(checkout.recorded.request_hash.clone()),
+        Box::new(checkout.recorded.response.clone()),
+        Box::new((token_lock >> 32) as i32),
+        Box::new(token_lock as i32),
+        Box::new(lock_key("license", &checkout.consumption.license_arn)),
+        Box::new(checkout.now),
+        Box::new(
+            bounds
+                .iter()
+                .map(|b| b.name.clone())
+                .collect::<Vec<String>>(),
+        ),
+        Box::new(bounds.iter().map(|b| b.min).collect::<Vec<i64>>()),
+        Box::new(bounds.iter().map(|b| b.max).collect::<Vec<i64>>()),
+    ];
+    params.extend(consumption_params(checkout.consumption)?);
+    Ok(Query::new(
+        "SELECT part, text1, text2, n1, n2 FROM lm_record_checkout_v1(
+             $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+             $19, $20, $21, $22, $23, $24, $25)",
+        params,
+        "record a checkout",
+    ))
+}
+
+/// Decodes the rows of `lm_record_checkout_v1`: its last row says what it did.
+fn decode_record_checkout(rows: &[Row]) -> Result<CheckoutRecorded> {
+    let mut usage = HashMap::new();
+    for row in rows {
+        match row.get::<_, i32>(0) {
+            0 => return Ok(CheckoutRecorded::Inserted),
+            1 => {
+                return Ok(CheckoutRecorded::Replayed(Recorded {
+                    request_hash: row.get(1),
+                    response: row.get(2),
+                }))
+            }
+            2 => return Ok(CheckoutRecorded::Moved(usage)),
+            _ => {
+                let consumed = Usage {
+                    consumed: row.get(3),
+                    overage: row.get(4),
+                };
+                usage.insert(row.get(1), consumed);
+            }
+        }
+    }
+    Err(Error::new(
+        ErrorKind::Store,
+        "PostgreSQL function lm_record_checkout_v1 returned no outcome; the function was changed outside libcheckout",
+    ))
 }
 
 /// Decodes a usage row: entitlement name, consumed and overage.
