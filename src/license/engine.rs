@@ -497,7 +497,10 @@ pub(crate) fn checkout(cx: Context<'_>, signer: &Signer, request: &Value) -> Res
         // the store has made durable what it read.
         return cx.write(|tx| {
             replay(tx, operation, &checkout.client_token, &hash)?.ok_or_else(|| {
-                Error::new(ErrorKind::Store, "a ClientToken record disappeared from the store")
+                Error::new(
+                    ErrorKind::Store,
+                    "a ClientToken record disappeared from the store",
+                )
             })
         });
     };
@@ -542,8 +545,15 @@ pub(crate) fn checkout(cx: Context<'_>, signer: &Signer, request: &Value) -> Res
             match outcome {
                 CheckoutRecorded::Inserted => return Ok(response.clone()),
                 CheckoutRecorded::Replayed(previous) => {
-                    return replay_recorded(Some(previous), operation, &checkout.client_token, &hash)?
-                        .ok_or_else(|| Error::new(ErrorKind::Internal, "a replay returned no response"))
+                    return replay_recorded(
+                        Some(previous),
+                        operation,
+                        &checkout.client_token,
+                        &hash,
+                    )?
+                    .ok_or_else(|| {
+                        Error::new(ErrorKind::Internal, "a replay returned no response")
+                    })
                 }
                 CheckoutRecorded::Moved(current) => usage = current,
             }
@@ -611,11 +621,19 @@ fn prepare_checkout(
         (Some(_), Some(_)) => {
             let recorded = tx.recorded(operation, &checkout.client_token)?;
             if recorded.is_some() {
-                Looked { recorded, license: None, usage: HashMap::new() }
+                Looked {
+                    recorded,
+                    license: None,
+                    usage: HashMap::new(),
+                }
             } else {
                 let license = checkout_license(tx, checkout, now)?;
                 let usage = tx.usage(&license.arn, now)?;
-                Looked { recorded, license: Some(license), usage }
+                Looked {
+                    recorded,
+                    license: Some(license),
+                    usage,
+                }
             }
         }
         _ => tx.lookup(&Lookup {
@@ -630,7 +648,11 @@ fn prepare_checkout(
     }
     let license = match looked.license {
         Some(license) => license,
-        None => return Err(missing_license(checkout.license_arn.as_deref().unwrap_or_default())),
+        None => {
+            return Err(missing_license(
+                checkout.license_arn.as_deref().unwrap_or_default(),
+            ))
+        }
     };
     let usage = looked.usage;
     check_signer(&license, signer)?;
@@ -786,4 +808,92 @@ pub(crate) fn extend_license_consumption(
         Ok(())
     })?;
     Ok(Value::Object(response))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::{plan, plan_bounds};
+    use crate::license::model::{CheckoutKind, Entitlement, License};
+    use crate::license::request::Requested;
+    use crate::license::store::{within, Usage};
+
+    fn license(max_count: i64, overage: bool) -> License {
+        License {
+            arn: "arn:aws:license-manager::000000000000:license:l-1".into(),
+            name: "Test".into(),
+            product_name: "Test".into(),
+            product_sku: "SKU".into(),
+            issuer_name: "Vendor".into(),
+            sign_key: "kid".into(),
+            key_fingerprint: "aws:000000000000:Vendor:issuer-fingerprint".into(),
+            home_region: None,
+            begin: 0,
+            end: None,
+            beneficiary: "customer".into(),
+            entitlements: vec![Entitlement {
+                name: "Seats".into(),
+                unit: "Count".into(),
+                max_count: Some(max_count),
+                value: None,
+                overage,
+                allow_check_in: true,
+            }],
+            consumption: Default::default(),
+            metadata: Vec::new(),
+            create_time: 0,
+            version: "1".into(),
+        }
+    }
+
+    fn usage(consumed: i64) -> HashMap<String, Usage> {
+        let usage = Usage {
+            consumed,
+            overage: 0,
+        };
+        HashMap::from([("Seats".to_owned(), usage)])
+    }
+
+    /// The bounds hold exactly for the usages from which `plan` grants what it granted.
+    #[test]
+    fn plan_bounds_match_plan() {
+        let consumed_values: Vec<i64> = (-2..=14)
+            .chain([i64::MAX - 7, i64::MAX - 1, i64::MAX])
+            .collect();
+        for (max_count, overage, quantity) in [
+            (0, false, 1),
+            (0, true, 2),
+            (5, false, 1),
+            (5, true, 2),
+            (10, false, 7),
+            (10, true, 7),
+            (i64::MAX - 3, true, 2),
+        ] {
+            let license = license(max_count, overage);
+            let requested = [Requested {
+                name: "Seats".into(),
+                unit: "Count".into(),
+                quantity,
+            }];
+            for &consumed in &consumed_values {
+                let planned =
+                    |at: i64| plan(&license, CheckoutKind::Borrow, &requested, &usage(at)).ok();
+                let Some(granted) = planned(consumed) else {
+                    continue;
+                };
+                let bounds = plan_bounds(&license, &requested, &usage(consumed));
+                assert_eq!(bounds.len(), 1);
+                for &other in &consumed_values {
+                    let same = planned(other).as_ref() == Some(&granted);
+                    assert_eq!(
+                        within(&bounds, &usage(other)),
+                        same,
+                        "MaxCount {max_count}, overage {overage}, quantity {quantity}: \
+                         planned at {consumed}, bounds {bounds:?}, usage {other}"
+                    );
+                }
+            }
+        }
+    }
 }
