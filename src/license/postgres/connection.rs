@@ -84,6 +84,21 @@ impl Connection {
         self.client().is_closed()
     }
 
+    /// Returns whether the connection has ended, after reading what is pending on its socket.
+    /// The connection task runs only while a call waits, so the server's closing of an idle
+    /// pooled connection (a restart, or `pg_terminate_backend`) is noticed only once the task
+    /// has run again.
+    pub(super) fn has_ended(&self) -> bool {
+        if !self.client().is_closed() {
+            self.runtime.block_on(async {
+                // A yield lets the runtime poll the socket and then run the woken task.
+                tokio::task::yield_now().await;
+                tokio::task::yield_now().await;
+            });
+        }
+        self.client().is_closed()
+    }
+
     /// Runs `work` with the client on this connection's runtime, for the schema set-up that
     /// runs once per store.
     pub(super) fn run<'c, T, F>(&'c self, work: impl FnOnce(&'c Client) -> F) -> T

@@ -2,7 +2,8 @@
 //!
 //! A write transaction commits asynchronously, which releases its locks as soon as its
 //! commit record is in the WAL buffers. The writer then waits for a durability barrier: a
-//! small transaction that commits synchronously. PostgreSQL flushes the WAL in order, so the
+//! small transaction that commits with the server's `synchronous_commit` setting, which
+//! waits for the disk unless an administrator turned it off. PostgreSQL flushes the WAL in order, so the
 //! barrier's flush also makes durable every transaction that committed before the barrier
 //! began, including those whose effects the writer saw. So a write operation returns only
 //! once everything it acted on is durable, a lock is held during statements alone, never

@@ -244,7 +244,7 @@ impl PostgresStore {
     fn acquire(&self) -> Result<Connection> {
         let pooled = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
         match pooled {
-            Some(connection) if !connection.is_closed() => Ok(connection),
+            Some(connection) if !connection.has_ended() => Ok(connection),
             _ => self.connect(),
         }
     }
