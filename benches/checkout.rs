@@ -1,10 +1,13 @@
 //! Durable checkout throughput against sign-only throughput, measured in the same run.
 //!
-//! `cargo bench --bench checkout` prints a Markdown table; with `-- --write docs/BENCHMARKS.md`
-//! it also replaces the "Checkout throughput" section of that file. PostgreSQL is measured
-//! when `LM_TEST_POSTGRES_URL` names a server (`scripts/postgres.sh start` prints one), with
-//! every client on one license (one lock, the worst case) and with one license per client (a
-//! license server of many customers).
+//! `benches/checkout.sh` starts the PostgreSQL servers and runs this program; with
+//! `--write docs/BENCHMARKS.md` it also replaces the "Checkout throughput" section of that
+//! file. PostgreSQL is measured when `LM_TEST_POSTGRES_URL` names a server, with every client
+//! on one license (one lock, the worst case) and with one license per client (a license
+//! server of many customers). When `LM_BENCH_DEDICATED_POSTGRES_URL` names a second server
+//! that runs on the CPUs `LM_BENCH_DEDICATED_POSTGRES_CPUS`, the same rows are measured
+//! again with the client threads, for sign-only and checkout alike, pinned to the other CPUs
+//! `LM_BENCH_CLIENT_CPUS`: a database host of its own, on one machine.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -29,6 +32,16 @@ fn setting(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
+/// One measured configuration: the store, where it is, the client threads, the licenses they
+/// spread over, and the CPUs the threads run on (all when `None`).
+struct Config {
+    name: String,
+    location: String,
+    threads: usize,
+    licenses: usize,
+    cpus: Option<Vec<usize>>,
+}
+
 struct Row {
     name: String,
     threads: usize,
@@ -43,33 +56,48 @@ fn main() {
         Arc::new(Signer::generate(2048, Some(Algorithm::PS256)).expect("key generation works"));
     let dir = tempfile::tempdir().expect("a temporary directory");
 
-    // (store, location, threads, licenses the threads spread over)
-    let mut configs: Vec<(String, String, usize, usize)> = Vec::new();
     let sqlite = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
-    configs.push((
-        "SQLite, synchronous=NORMAL".into(),
-        sqlite("normal-1.db"),
-        1,
-        1,
-    ));
-    configs.push((
-        "SQLite, synchronous=NORMAL".into(),
-        sqlite("normal-2.db"),
-        2,
-        1,
-    ));
-    configs.push(("SQLite, synchronous=FULL".into(), sqlite("full-1.db"), 1, 1));
+    let config = |name: &str, location: String, threads: usize, licenses: usize| Config {
+        name: name.to_owned(),
+        location,
+        threads,
+        licenses,
+        cpus: None,
+    };
+    let mut configs = vec![
+        config("SQLite, synchronous=NORMAL", sqlite("normal-1.db"), 1, 1),
+        config("SQLite, synchronous=NORMAL", sqlite("normal-2.db"), 2, 1),
+        config("SQLite, synchronous=FULL", sqlite("full-1.db"), 1, 1),
+    ];
+    let clients = setting("LM_BENCH_POSTGRES_CLIENTS", 16);
     if let Ok(url) = std::env::var("LM_TEST_POSTGRES_URL") {
-        let clients = setting("LM_BENCH_POSTGRES_CLIENTS", 16);
-        configs.push(("PostgreSQL (loopback)".into(), url.clone(), clients, 1));
-        configs.push(("PostgreSQL (loopback)".into(), url, clients, clients));
+        let name = "PostgreSQL, sharing all CPUs with the clients";
+        configs.push(config(name, url.clone(), clients, 1));
+        configs.push(config(name, url, clients, clients));
     } else {
-        eprintln!("PostgreSQL not measured: set LM_TEST_POSTGRES_URL (scripts/postgres.sh start prints it)");
+        eprintln!("PostgreSQL not measured: set LM_TEST_POSTGRES_URL (benches/checkout.sh does)");
+    }
+    if let Ok(url) = std::env::var("LM_BENCH_DEDICATED_POSTGRES_URL") {
+        let server = std::env::var("LM_BENCH_DEDICATED_POSTGRES_CPUS").unwrap_or_default();
+        let cpus = cpu_list(&std::env::var("LM_BENCH_CLIENT_CPUS").unwrap_or_default());
+        let name = format!(
+            "PostgreSQL on CPU {server}, clients on CPU {}",
+            cpus.iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        for licenses in [1, clients] {
+            configs.push(Config {
+                cpus: Some(cpus.clone()),
+                ..config(&name, url.clone(), clients, licenses)
+            });
+        }
     }
 
     // LM_BENCH_ONLY=PostgreSQL (or SQLite) measures the stores whose name contains it.
     if let Ok(only) = std::env::var("LM_BENCH_ONLY") {
-        configs.retain(|(name, ..)| name.contains(&only));
+        configs.retain(|config| config.name.contains(&only));
     }
 
     // ClientTokens must be new in every run, because a PostgreSQL database outlives the run.
@@ -77,7 +105,14 @@ fn main() {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
     let mut rows = Vec::new();
-    for (name, location, threads, licenses) in configs {
+    for Config {
+        name,
+        location,
+        threads,
+        licenses,
+        cpus,
+    } in configs
+    {
         let options = if name.contains("FULL") {
             r#"{"synchronous":"FULL"}"#
         } else {
@@ -93,13 +128,13 @@ fn main() {
         let mut sign_rates = Vec::new();
         let mut checkout_rates = Vec::new();
         for round in 0..setting("LM_BENCH_ROUNDS", ROUNDS) {
-            sign_rates.push(run(threads, |_| {
+            sign_rates.push(run(threads, cpus.as_deref(), |_| {
                 signer
                     .sign_with(Algorithm::PS256, PAYLOAD.as_bytes())
                     .expect("signing works");
             }));
             let counter = AtomicUsize::new(0);
-            checkout_rates.push(run(threads, |thread| {
+            checkout_rates.push(run(threads, cpus.as_deref(), |thread| {
                 let client_token = format!(
                     "bench-{run_id}-{threads}-{licenses}-{round}-{}",
                     counter.fetch_add(1, Ordering::Relaxed)
@@ -151,14 +186,17 @@ fn create_license(store: &Store, signer: &Signer) -> String {
     response["LicenseArn"].as_str().expect("an ARN").to_owned()
 }
 
-/// Runs `operation(thread index)` OPERATIONS_PER_THREAD times on each of `threads` threads;
-/// returns operations per second.
-fn run(threads: usize, operation: impl Fn(usize) + Sync) -> f64 {
+/// Runs `operation(thread index)` OPERATIONS_PER_THREAD times on each of `threads` threads,
+/// on `cpus` only when given; returns operations per second.
+fn run(threads: usize, cpus: Option<&[usize]>, operation: impl Fn(usize) + Sync) -> f64 {
     let start = Instant::now();
     thread::scope(|scope| {
         for thread in 0..threads {
             let operation = &operation;
             scope.spawn(move || {
+                if let Some(cpus) = cpus {
+                    pin_current_thread(cpus);
+                }
                 for _ in 0..setting("LM_BENCH_OPERATIONS", OPERATIONS_PER_THREAD) {
                     operation(thread);
                 }
@@ -167,6 +205,45 @@ fn run(threads: usize, operation: impl Fn(usize) + Sync) -> f64 {
     });
     (threads * setting("LM_BENCH_OPERATIONS", OPERATIONS_PER_THREAD)) as f64
         / start.elapsed().as_secs_f64()
+}
+
+/// Parses a CPU list such as `0`, `0,2` or `0-3`.
+fn cpu_list(text: &str) -> Vec<usize> {
+    let mut cpus = Vec::new();
+    for part in text.split(',').filter(|part| !part.is_empty()) {
+        let (first, last) = part.split_once('-').unwrap_or((part, part));
+        let (first, last): (usize, usize) = (
+            first
+                .trim()
+                .parse()
+                .expect("LM_BENCH_CLIENT_CPUS lists CPU numbers"),
+            last.trim()
+                .parse()
+                .expect("LM_BENCH_CLIENT_CPUS lists CPU numbers"),
+        );
+        cpus.extend(first..=last);
+    }
+    assert!(!cpus.is_empty(), "LM_BENCH_CLIENT_CPUS lists no CPU");
+    cpus
+}
+
+/// Restricts the calling thread to `cpus`.
+fn pin_current_thread(cpus: &[usize]) {
+    // SAFETY: an all-zero cpu_set_t is a valid empty set; CPU_SET writes only inside the set
+    // for CPU numbers below CPU_SETSIZE, which the assert checks; sched_setaffinity reads
+    // the set for the calling thread (pid 0) and keeps no pointer to it.
+    let result = unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        for &cpu in cpus {
+            assert!(
+                cpu < libc::CPU_SETSIZE as usize,
+                "CPU {cpu} is out of range"
+            );
+            libc::CPU_SET(cpu, &mut set);
+        }
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set)
+    };
+    assert_eq!(result, 0, "sched_setaffinity to CPUs {cpus:?} failed");
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
@@ -214,12 +291,15 @@ fn write_section(path: &str, table: &str) {
         .unwrap_or_else(|| "unknown".to_owned());
     let cores = thread::available_parallelism().map_or(0, |n| n.get());
     let section = format!(
-        "{SECTION_START}\n## Checkout throughput\n\nDurable checkouts (a provisional checkout of one seat, PS256, 2048-bit key: sign, then \
-         record the consumption and the response in one transaction) against signing alone, on the \
-         same threads in the same run; {ROUNDS} alternating rounds of {OPERATIONS_PER_THREAD} operations per \
-         thread, median round shown. The threads spread their checkouts over the given number of licenses. \
-         PostgreSQL runs on the same machine over loopback.\n\n\
-         Command: `eval \"$(scripts/postgres.sh start)\" && cargo bench --bench checkout -- --write docs/BENCHMARKS.md`\n\n\
+        "{SECTION_START}\n## Checkout throughput\n\nA durable checkout here is a provisional checkout of one seat with PS256 and a 2048-bit \
+         key: sign, then record the consumption and the response durably. It is measured against \
+         signing alone, on the same threads in the same run: {ROUNDS} alternating rounds of \
+         {OPERATIONS_PER_THREAD} operations per thread, median round shown. The threads spread their \
+         checkouts over the given number of licenses. PostgreSQL runs on the same machine and is \
+         reached over loopback. It is measured in two placements. In the first it shares every CPU \
+         with the client threads. In the second it runs on a CPU of its own and the client threads, \
+         for sign-only too, are pinned to the others, as with a database host of its own.\n\n\
+         Command: `benches/checkout.sh --write docs/BENCHMARKS.md`\n\n\
          Machine: {machine}, {cpu}, {cores} cores (shared).\n\n{table}\n{SECTION_END}\n"
     );
     let existing = std::fs::read_to_string(path).unwrap_or_else(|_| "# Benchmarks\n\n".to_owned());

@@ -6,6 +6,9 @@
 #                               # cluster, which the caller should then leave running
 #   scripts/postgres.sh stop
 #
+# With LM_POSTGRES_CPUS set to a CPU list (as `taskset -c` reads it), `start` runs the new
+# server on those CPUs only; the checkout benchmark uses it to give the server cores of its own.
+#
 # `start` reuses a running cluster and otherwise creates an empty one, so data does not survive
 # a stop. The cluster (data, socket, log and PID file) lives in /tmp/libcheckout-postgres-PORT, outside
 # the checkout, because it runs as the `postgres` system user when started by root (PostgreSQL
@@ -41,7 +44,11 @@ start() {
         chown postgres "$cluster"
     fi
     as_owner "$bindir/initdb" -D "$cluster/data" -U lm --auth=trust --no-sync >"$cluster/initdb.log" 2>&1
-    as_owner "$bindir/pg_ctl" -D "$cluster/data" -l "$cluster/server.log" -w \
+    local pin=()
+    if [ -n "${LM_POSTGRES_CPUS:-}" ]; then
+        pin=(taskset -c "$LM_POSTGRES_CPUS")
+    fi
+    as_owner "${pin[@]}" "$bindir/pg_ctl" -D "$cluster/data" -l "$cluster/server.log" -w \
         -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$cluster -c max_connections=200 -c fsync=on" \
         start >/dev/null
     echo "export LM_TEST_POSTGRES_STARTED=1"
