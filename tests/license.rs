@@ -118,19 +118,25 @@ impl Fixture {
     }
 
     fn consumed(&self, arn: &str, name: &str) -> String {
+        self.usage_row(arn, name)["ConsumedValue"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Returns the GetLicenseUsage row of entitlement `name`.
+    fn usage_row(&self, arn: &str, name: &str) -> Value {
         let usage = self
             .store
             .get_license_usage(&bytes(&json!({"LicenseArn": arn})))
             .unwrap();
-        let rows = usage["LicenseUsage"]["EntitlementUsages"]
+        usage["LicenseUsage"]["EntitlementUsages"]
             .as_array()
             .unwrap()
-            .clone();
-        let row = rows
             .iter()
             .find(|row| row["Name"] == name)
-            .expect("entitlement has a usage row");
-        row["ConsumedValue"].as_str().unwrap().to_owned()
+            .expect("entitlement has a usage row")
+            .clone()
     }
 }
 
@@ -570,21 +576,15 @@ fn overage_is_recorded_and_reported(kind: Kind) {
     request["Entitlements"][0]["Value"] = json!("50");
     f.checkout(request).unwrap();
 
-    let usage = f
-        .store
-        .get_license_usage(&bytes(&json!({"LicenseArn": arn})))
-        .unwrap();
-    let storage = usage["LicenseUsage"]["EntitlementUsages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|row| row["Name"] == "Storage")
-        .unwrap()
-        .clone();
+    let storage = f.usage_row(&arn, "Storage");
     assert_eq!(
         storage,
         json!({"Name": "Storage", "Unit": "Gigabytes", "ConsumedValue": "130", "MaxCount": "100", "OverageValue": "30"})
     );
+    let usage = f
+        .store
+        .get_license_usage(&bytes(&json!({"LicenseArn": arn})))
+        .unwrap();
     let names: Vec<&str> = usage["LicenseUsage"]["EntitlementUsages"]
         .as_array()
         .unwrap()
@@ -1149,17 +1149,7 @@ fn capacity_taken_while_signing_is_checked_again(kind: Kind) {
     let token = response["SignedToken"].as_str().unwrap();
     let verified = verify_at(token, JUNE_2026).unwrap();
     assert_eq!(verified.claims.unwrap().license_arn, arn);
-    let usage = f
-        .store
-        .get_license_usage(&bytes(&json!({"LicenseArn": arn})))
-        .unwrap();
-    let row = usage["LicenseUsage"]["EntitlementUsages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|row| row["Name"] == "Storage")
-        .unwrap()
-        .clone();
+    let row = f.usage_row(&arn, "Storage");
     assert_eq!(row["ConsumedValue"], "120");
     assert_eq!(row["OverageValue"], "20");
 }
