@@ -36,7 +36,9 @@ fn license_with_borrow(store: &Store, signer: &Signer, seats: &str) -> String {
         },
         "ClientToken": "create-1"
     });
-    let arn = store.create_license(request.to_string().as_bytes()).unwrap()["LicenseArn"]
+    let arn = store
+        .create_license(request.to_string().as_bytes())
+        .unwrap()["LicenseArn"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -46,7 +48,9 @@ fn license_with_borrow(store: &Store, signer: &Signer, seats: &str) -> String {
         "DigitalSignatureMethod": "JWT_PS384",
         "ClientToken": "borrow-1"
     });
-    store.checkout(signer, borrow.to_string().as_bytes()).unwrap();
+    store
+        .checkout(signer, borrow.to_string().as_bytes())
+        .unwrap();
     arn
 }
 
@@ -78,7 +82,10 @@ fn version_1_store_upgrades_with_usage() {
 
     let store = open(&location, JUNE_2026);
     let version: String = admin
-        .query_one("SELECT value FROM lm_meta WHERE name = 'schema_version'", &[])
+        .query_one(
+            "SELECT value FROM lm_meta WHERE name = 'schema_version'",
+            &[],
+        )
         .unwrap()
         .get(0);
     assert_eq!(version, "2");
@@ -110,10 +117,58 @@ fn newer_postgres_schema_is_refused() {
     let error = Store::open(&location).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Store);
     assert!(
-        error
-            .message()
-            .contains("this PostgreSQL store has schema version 3, but this libcheckout reads version 2"),
+        error.message().contains(
+            "this PostgreSQL store has schema version 3, but this libcheckout reads version 2"
+        ),
         "{}",
         error.message()
     );
+}
+
+/// Returns `location` with its user replaced by `user`.
+fn as_user(location: &str, user: &str) -> String {
+    let (scheme, rest) = location.split_once("://").unwrap();
+    let (_, host_and_path) = rest.split_once('@').unwrap();
+    format!("{scheme}://{user}@{host_and_path}")
+}
+
+#[test]
+fn another_role_opens_a_created_store() {
+    let Some(location) = common_postgres::fresh_database() else {
+        return;
+    };
+    let signer = Signer::generate(2048, None).unwrap();
+    let arn = license_with_borrow(&open(&location, JUNE_2026), &signer, "2");
+
+    // A role that may use the tables and the function, but owns none of them.
+    let role = location
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .replace("lm_test", "lm_app");
+    let mut admin = postgres::Client::connect(&location, postgres::NoTls).unwrap();
+    admin
+        .batch_execute(&format!(
+            "CREATE ROLE {role} LOGIN;
+             GRANT USAGE ON SCHEMA public TO {role};
+             GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO {role};"
+        ))
+        .unwrap();
+
+    let store = open(&as_user(&location, &role), JUNE_2026);
+    let borrow = json!({
+        "LicenseArn": arn,
+        "Entitlements": [{"Name": "Seats", "Value": "1", "Unit": "Count"}],
+        "DigitalSignatureMethod": "JWT_PS384",
+        "ClientToken": "borrow-as-app"
+    });
+    store
+        .checkout(&signer, borrow.to_string().as_bytes())
+        .unwrap();
+    assert_eq!(consumed(&store, &arn), "3");
+    drop(store);
+
+    admin
+        .batch_execute(&format!("DROP OWNED BY {role}; DROP ROLE {role};"))
+        .unwrap();
 }

@@ -295,14 +295,25 @@ async fn initialize(client: &Client, requested: Option<&str>) -> Result<String> 
         .execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
         .await
         .map_err(|e| store_error("take the write lock", e))?;
-    client
-        .batch_execute(SCHEMA)
+    // Creating an index, even IF NOT EXISTS, needs the table's owner, so a store of the
+    // current version is opened without creating anything: another role may have created it.
+    if stored_version(client).await?.as_deref() != Some(SCHEMA_VERSION.to_string().as_str()) {
+        client
+            .batch_execute(SCHEMA)
+            .await
+            .map_err(|e| store_error("create its tables", e))?;
+    }
+    let missing: bool = client
+        .query_one("SELECT to_regproc('lm_record_checkout_v1') IS NULL", &[])
         .await
-        .map_err(|e| store_error("create its tables", e))?;
-    client
-        .batch_execute(RECORD_CHECKOUT)
-        .await
-        .map_err(|e| store_error("create its functions", e))?;
+        .map(|row| row.get(0))
+        .map_err(|e| store_error("look up its functions", e))?;
+    if missing {
+        client
+            .batch_execute(RECORD_CHECKOUT)
+            .await
+            .map_err(|e| store_error("create its functions", e))?;
+    }
 
     match meta(client, "schema_version").await? {
         None => {
@@ -360,6 +371,19 @@ async fn initialize(client: &Client, requested: Option<&str>) -> Result<String> 
         .await
         .map_err(|e| store_error("commit", e))?;
     Ok(account_id)
+}
+
+/// Returns the schema version recorded in `lm_meta`, or `None` when the table is missing.
+async fn stored_version(client: &Client) -> Result<Option<String>> {
+    let exists: bool = client
+        .query_one("SELECT to_regclass('lm_meta') IS NOT NULL", &[])
+        .await
+        .map(|row| row.get(0))
+        .map_err(|e| store_error("look up its tables", e))?;
+    if !exists {
+        return Ok(None);
+    }
+    meta(client, "schema_version").await
 }
 
 async fn meta(client: &Client, name: &str) -> Result<Option<String>> {

@@ -9,8 +9,9 @@
 -- row. The lock keys come from the caller, which computes them as every other write does.
 -- The commit does not wait for the disk; the caller waits for a durability barrier after it.
 --
--- The name carries a version: a change to the parameters or the result gets a new name, so
--- servers of different versions can share one database.
+-- The name carries a version: a change to the parameters, the result or the behaviour gets a
+-- new name, so servers of different versions can share one database, and a store creates the
+-- function only when it is missing.
 CREATE OR REPLACE FUNCTION lm_record_checkout_v1(
     p_operation TEXT, p_client_token TEXT, p_request_hash TEXT, p_response TEXT,
     p_token_lock_high INTEGER, p_token_lock_low INTEGER, p_license_lock BIGINT, p_now BIGINT,
