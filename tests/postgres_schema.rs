@@ -172,3 +172,53 @@ fn another_role_opens_a_created_store() {
         .batch_execute(&format!("DROP OWNED BY {role}; DROP ROLE {role};"))
         .unwrap();
 }
+
+#[test]
+fn changed_checkout_function_gives_store_error() {
+    let Some(location) = common_postgres::fresh_database() else {
+        return;
+    };
+    let signer = Signer::generate(2048, None).unwrap();
+    let store = open(&location, JUNE_2026);
+    let arn = license_with_borrow(&store, &signer, "1");
+
+    // The same signature and result type, but a row of NULLs.
+    let mut admin = postgres::Client::connect(&location, postgres::NoTls).unwrap();
+    let definition = include_str!("../src/license/postgres/record_checkout.sql");
+    let body_start = definition.find("AS $body$").unwrap();
+    let header = &definition[definition.find("CREATE OR REPLACE").unwrap()..body_start];
+    admin
+        .batch_execute(&format!(
+            "{header} AS $body$ BEGIN RETURN QUERY SELECT NULL::INTEGER, NULL::TEXT, NULL::TEXT, \
+             NULL::BIGINT, NULL::BIGINT; END $body$;"
+        ))
+        .unwrap();
+    let borrow = |token: &str| {
+        json!({
+            "LicenseArn": arn,
+            "Entitlements": [{"Name": "Seats", "Value": "1", "Unit": "Count"}],
+            "DigitalSignatureMethod": "JWT_PS384",
+            "ClientToken": token
+        })
+        .to_string()
+    };
+    let error = store
+        .checkout(&signer, borrow("after-change").as_bytes())
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Store);
+    assert_eq!(
+        error.message(),
+        "PostgreSQL function lm_record_checkout_v1 returned an unreadable row, so it was changed \
+         outside libcheckout; drop the function and open the store again to recreate it"
+    );
+    assert_eq!(consumed(&store, &arn), "1");
+
+    admin
+        .batch_execute("DROP FUNCTION lm_record_checkout_v1")
+        .unwrap();
+    let reopened = open(&location, JUNE_2026);
+    reopened
+        .checkout(&signer, borrow("after-recreate").as_bytes())
+        .unwrap();
+    assert_eq!(consumed(&reopened, &arn), "2");
+}

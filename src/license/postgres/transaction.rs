@@ -16,6 +16,7 @@
 
 use std::collections::HashMap;
 
+use tokio_postgres::types::FromSql;
 use tokio_postgres::Row;
 
 use super::connection::{Connection, Param, Query};
@@ -632,21 +633,27 @@ impl Transaction for PostgresTransaction<'_> {
             license: cached,
             usage: HashMap::new(),
         };
+        let unreadable = || corrupt("ClientToken record, license or usage row");
         for row in &rows {
-            match row.get::<_, i32>(0) {
+            match column::<i32>(row, 0).map_err(|_| unreadable())? {
                 1 => {
                     looked.recorded = Some(Recorded {
-                        request_hash: row.get(1),
-                        response: row.get(2),
+                        request_hash: column(row, 1).map_err(|_| unreadable())?,
+                        response: column(row, 2).map_err(|_| unreadable())?,
                     })
                 }
-                2 => looked.license = Some(self.remember(row.get(1))?),
+                2 => {
+                    let document: &str = column(row, 1).map_err(|_| unreadable())?;
+                    looked.license = Some(self.remember(document)?);
+                }
                 _ => {
                     let usage = Usage {
-                        consumed: row.get(3),
-                        overage: row.get(4),
+                        consumed: column(row, 3).map_err(|_| unreadable())?,
+                        overage: column(row, 4).map_err(|_| unreadable())?,
                     };
-                    looked.usage.insert(row.get(1), usage);
+                    looked
+                        .usage
+                        .insert(column(row, 1).map_err(|_| unreadable())?, usage);
                 }
             }
         }
@@ -688,30 +695,45 @@ fn record_checkout_query(checkout: &NewCheckout<'_>) -> Result<Query> {
 
 /// Decodes the rows of `lm_record_checkout_v1`: its last row says what it did.
 fn decode_record_checkout(rows: &[Row]) -> Result<CheckoutRecorded> {
+    let unreadable = || {
+        Error::new(
+            ErrorKind::Store,
+            "PostgreSQL function lm_record_checkout_v1 returned an unreadable row, so it was \
+             changed outside libcheckout; drop the function and open the store again to recreate it",
+        )
+    };
     let mut usage = HashMap::new();
     for row in rows {
-        match row.get::<_, i32>(0) {
+        match column::<i32>(row, 0).map_err(|_| unreadable())? {
             0 => return Ok(CheckoutRecorded::Inserted),
             1 => {
-                return Ok(CheckoutRecorded::Replayed(Recorded {
-                    request_hash: row.get(1),
-                    response: row.get(2),
-                }))
+                let recorded = Recorded {
+                    request_hash: column(row, 1).map_err(|_| unreadable())?,
+                    response: column(row, 2).map_err(|_| unreadable())?,
+                };
+                return Ok(CheckoutRecorded::Replayed(recorded));
             }
             2 => return Ok(CheckoutRecorded::Moved(usage)),
             _ => {
                 let consumed = Usage {
-                    consumed: row.get(3),
-                    overage: row.get(4),
+                    consumed: column(row, 3).map_err(|_| unreadable())?,
+                    overage: column(row, 4).map_err(|_| unreadable())?,
                 };
-                usage.insert(row.get(1), consumed);
+                usage.insert(column(row, 1).map_err(|_| unreadable())?, consumed);
             }
         }
     }
     Err(Error::new(
         ErrorKind::Store,
-        "PostgreSQL function lm_record_checkout_v1 returned no outcome; the function was changed outside libcheckout",
+        "PostgreSQL function lm_record_checkout_v1 returned no outcome, so it was changed outside \
+         libcheckout; drop the function and open the store again to recreate it",
     ))
+}
+
+/// Returns column `index` of `row`, or an error where it is NULL or of another type, which a
+/// function or view changed outside libcheckout can return.
+fn column<'r, T: FromSql<'r>>(row: &'r Row, index: usize) -> std::result::Result<T, ()> {
+    row.try_get(index).map_err(|_| ())
 }
 
 /// Decodes a usage row: entitlement name, consumed and overage.
