@@ -229,9 +229,9 @@ fn cpu_list(text: &str) -> Vec<usize> {
 
 /// Restricts the calling thread to `cpus`.
 fn pin_current_thread(cpus: &[usize]) {
-    // SAFETY: an all-zero cpu_set_t is a valid empty set; CPU_SET writes only inside the set
-    // for CPU numbers below CPU_SETSIZE, which the assert checks; sched_setaffinity reads
-    // the set for the calling thread (pid 0) and keeps no pointer to it.
+    // SAFETY: an all-zero cpu_set_t is a valid empty set. CPU_SET writes only inside the set
+    // for CPU numbers below CPU_SETSIZE, which the assert checks. sched_setaffinity reads the
+    // set for the calling thread (pid 0) and keeps no pointer to it.
     let result = unsafe {
         let mut set: libc::cpu_set_t = std::mem::zeroed();
         for &cpu in cpus {

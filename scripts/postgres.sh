@@ -7,7 +7,7 @@
 #   scripts/postgres.sh stop
 #
 # With LM_POSTGRES_CPUS set to a CPU list (as `taskset -c` reads it), `start` runs the new
-# server on those CPUs only; the checkout benchmark uses it to give the server cores of its own.
+# server on those CPUs only. The checkout benchmark uses it to give the server CPUs of its own.
 #
 # `start` reuses a running cluster and otherwise creates an empty one, so data does not survive
 # a stop. The cluster (data, socket, log and PID file) lives in /tmp/libcheckout-postgres-PORT, outside

@@ -1040,7 +1040,11 @@ fn usage_follows_extend_and_check_in(kind: Kind) {
         .extend_license_consumption(signer(), &bytes(&consumption))
         .unwrap();
     f.clock.advance(13 * 3600);
-    assert_eq!(f.consumed(&arn, "Seats"), "2", "held past the first expiration");
+    assert_eq!(
+        f.consumed(&arn, "Seats"),
+        "2",
+        "held past the first expiration"
+    );
 
     f.store.check_in(&bytes(&consumption)).unwrap();
     assert_eq!(f.consumed(&arn, "Seats"), "0");
@@ -1073,8 +1077,8 @@ fn shared_location(kind: Kind, dir: &tempfile::TempDir) -> String {
     }
 }
 
-/// A signer with `signer()`'s key that, the first time `interrupt` is set, runs `during` on
-/// another store handle while it signs: another server taking capacity between a checkout's
+/// Returns a signer with `signer()`'s key that runs `during` while it signs, once per setting
+/// of `interrupt`. `during` stands for another server that takes capacity between a checkout's
 /// checks and its write.
 fn interrupting_signer(interrupt: Arc<AtomicBool>, during: Box<dyn Fn() + Send + Sync>) -> Signer {
     let key = PrivateKey::from_pem_or_der(signer().private_key_pem().unwrap().as_bytes()).unwrap();
@@ -1102,10 +1106,18 @@ fn capacity_taken_while_signing_is_checked_again(kind: Kind) {
         .to_owned();
     let other = Arc::new(Store::open(&location).unwrap().with_clock(clock));
     let seats = |value: &str, token: &str| {
-        borrow(&arn, json!([{"Name": "Seats", "Unit": "Count", "Value": value}]), token)
+        borrow(
+            &arn,
+            json!([{"Name": "Seats", "Unit": "Count", "Value": value}]),
+            token,
+        )
     };
     let storage = |value: &str, token: &str| {
-        borrow(&arn, json!([{"Name": "Storage", "Unit": "Gigabytes", "Value": value}]), token)
+        borrow(
+            &arn,
+            json!([{"Name": "Storage", "Unit": "Gigabytes", "Value": value}]),
+            token,
+        )
     };
 
     // Seats has no overage: 2 of 10 fit when the checks run, but 9 are taken meanwhile.
@@ -1122,12 +1134,20 @@ fn capacity_taken_while_signing_is_checked_again(kind: Kind) {
     let error = store
         .checkout(&signer_a, &bytes(&seats("2", "late-seats")))
         .unwrap_err();
-    assert_eq!(error.kind(), ErrorKind::NoEntitlementsAllowed, "{}", error.message());
+    assert_eq!(
+        error.kind(),
+        ErrorKind::NoEntitlementsAllowed,
+        "{}",
+        error.message()
+    );
     assert_eq!(
         error.message(),
         "NoEntitlementsAllowedException: no entitlements allowed (Seats: 2 requested, 1 of MaxCount 10 available)"
     );
-    let f = Fixture { store, clock: Arc::new(FixedClock::new(JUNE_2026)) };
+    let f = Fixture {
+        store,
+        clock: Arc::new(FixedClock::new(JUNE_2026)),
+    };
     assert_eq!(f.consumed(&arn, "Seats"), "9");
 
     // Storage allows overage: 30 of 100 fit without overage when the checks run, 90 are
@@ -1198,7 +1218,9 @@ fn version_1_sqlite_store_upgrades_with_usage() {
     // A version 1 store had no usage table.
     let connection = rusqlite::Connection::open(&path).unwrap();
     connection
-        .execute_batch("DROP TABLE usage; UPDATE meta SET value = '1' WHERE name = 'schema_version'")
+        .execute_batch(
+            "DROP TABLE usage; UPDATE meta SET value = '1' WHERE name = 'schema_version'",
+        )
         .unwrap();
     drop(connection);
 
@@ -1212,7 +1234,11 @@ fn version_1_sqlite_store_upgrades_with_usage() {
     assert_eq!(refused.kind(), ErrorKind::NoEntitlementsAllowed);
     let version: String = rusqlite::Connection::open(&path)
         .unwrap()
-        .query_row("SELECT value FROM meta WHERE name = 'schema_version'", [], |row| row.get(0))
+        .query_row(
+            "SELECT value FROM meta WHERE name = 'schema_version'",
+            [],
+            |row| row.get(0),
+        )
         .unwrap();
     assert_eq!(version, "2");
 }

@@ -569,17 +569,17 @@ fn plan_bounds(
     usage: &HashMap<String, Usage>,
 ) -> Vec<UsageBound> {
     let mut bounds = Vec::new();
-    for wanted in requested {
-        let Some(entitlement) = license.entitlement(&wanted.name) else {
+    for request in requested {
+        let Some(entitlement) = license.entitlement(&request.name) else {
             continue;
         };
-        if entitlement.unit != wanted.unit || !is_quantity(&entitlement.unit) {
+        if entitlement.unit != request.unit || !is_quantity(&entitlement.unit) {
             continue;
         }
 
         let max = entitlement.max_count.unwrap_or(0);
-        let consumed = usage.get(&wanted.name).map_or(0, |u| u.consumed);
-        let quantity = wanted.quantity;
+        let consumed = usage.get(&request.name).map_or(0, |u| u.consumed);
+        let quantity = request.quantity;
         let (min, max) = match consumed.checked_add(quantity) {
             // Within MaxCount: no overage, whatever the usage below this.
             Some(after) if after <= max => (i64::MIN, max - quantity),
@@ -589,7 +589,7 @@ fn plan_bounds(
             _ => (consumed, consumed),
         };
         bounds.push(UsageBound {
-            name: wanted.name.clone(),
+            name: request.name.clone(),
             min,
             max,
         });

@@ -31,7 +31,7 @@ pub(crate) struct Lookup<'r> {
     pub(crate) now: i64,
 }
 
-/// The answers to a [`Lookup`].
+/// The records that a [`Lookup`] reads.
 pub(crate) struct Looked {
     pub(crate) recorded: Option<Recorded>,
     pub(crate) license: Option<License>,

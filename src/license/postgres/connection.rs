@@ -3,8 +3,8 @@
 //! A pipeline sends several statements before it reads the first response, so a
 //! transaction's locks, reads and writes reach the server in one round trip where the
 //! statements do not need each other's results. The server still runs them one after
-//! another, each in its own extended-protocol exchange, so each statement sees what the
-//! statements before it did.
+//! another, each in its own extended-protocol exchange, so each statement reads what
+//! the statements before it wrote.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -168,8 +168,8 @@ impl Drop for Connection {
         let Some(task) = self.task.take() else {
             return;
         };
-        // Blocking is not allowed on a thread that runs another Tokio runtime; the server
-        // then sees the connection end without Terminate.
+        // Blocking is not allowed on a thread that runs another Tokio runtime, so the server
+        // then logs the end of the connection without Terminate.
         if tokio::runtime::Handle::try_current().is_ok() {
             return;
         }

@@ -19,8 +19,8 @@ use super::connection::{Connection, Query};
 use crate::error::Result;
 
 /// A transactional logical message needs a transaction id and writes WAL, so its commit
-/// waits for a synchronous flush; as a statement of its own it is its own transaction. Its
-/// prefix names the writer for logical decoding clients.
+/// waits for the flush. Sent alone, the statement is a transaction of its own. The prefix
+/// names the writer for logical decoding clients.
 const BARRIER: &str = "SELECT pg_logical_emit_message(true, 'libcheckout', 'flush')";
 
 /// The barriers of one store, numbered in the order they started.

@@ -99,7 +99,7 @@ enum State {
     Idle,
     /// `BEGIN` is sent or queued.
     Open,
-    /// A read answered by one statement outside any transaction; see [`Transaction::lookup`].
+    /// A read served by one statement outside any transaction; see [`Transaction::lookup`].
     Answered,
 }
 
@@ -587,9 +587,9 @@ impl Transaction for PostgresTransaction<'_> {
     }
 
     fn record_checkout(&mut self, checkout: &NewCheckout<'_>) -> Result<CheckoutRecorded> {
-        // The one-statement form commits by itself, so it runs only outside a transaction, and
-        // only once: when the usage moved, the next call runs statement by statement under the
-        // locks, where the usage cannot move, so the caller's plan holds on its next call.
+        // The one-statement form commits by itself, so it runs only outside a transaction and
+        // only once. After it reports moved usage, the next call runs statement by statement
+        // under the locks, where the usage cannot move, so the caller's next plan holds.
         if self.state != State::Idle || self.recorded_at_once {
             return record_checkout_in(self, checkout);
         }
@@ -635,25 +635,23 @@ impl Transaction for PostgresTransaction<'_> {
         };
         let unreadable = || corrupt("ClientToken record, license or usage row");
         for row in &rows {
-            match column::<i32>(row, 0).map_err(|_| unreadable())? {
+            match column::<i32>(row, 0, &unreadable)? {
                 1 => {
                     looked.recorded = Some(Recorded {
-                        request_hash: column(row, 1).map_err(|_| unreadable())?,
-                        response: column(row, 2).map_err(|_| unreadable())?,
+                        request_hash: column(row, 1, &unreadable)?,
+                        response: column(row, 2, &unreadable)?,
                     })
                 }
                 2 => {
-                    let document: &str = column(row, 1).map_err(|_| unreadable())?;
+                    let document: &str = column(row, 1, &unreadable)?;
                     looked.license = Some(self.remember(document)?);
                 }
                 _ => {
                     let usage = Usage {
-                        consumed: column(row, 3).map_err(|_| unreadable())?,
-                        overage: column(row, 4).map_err(|_| unreadable())?,
+                        consumed: column(row, 3, &unreadable)?,
+                        overage: column(row, 4, &unreadable)?,
                     };
-                    looked
-                        .usage
-                        .insert(column(row, 1).map_err(|_| unreadable())?, usage);
+                    looked.usage.insert(column(row, 1, &unreadable)?, usage);
                 }
             }
         }
@@ -693,7 +691,7 @@ fn record_checkout_query(checkout: &NewCheckout<'_>) -> Result<Query> {
     ))
 }
 
-/// Decodes the rows of `lm_record_checkout_v1`: its last row says what it did.
+/// Decodes the rows of `lm_record_checkout_v1`, whose last row gives the outcome.
 fn decode_record_checkout(rows: &[Row]) -> Result<CheckoutRecorded> {
     let unreadable = || {
         Error::new(
@@ -704,22 +702,22 @@ fn decode_record_checkout(rows: &[Row]) -> Result<CheckoutRecorded> {
     };
     let mut usage = HashMap::new();
     for row in rows {
-        match column::<i32>(row, 0).map_err(|_| unreadable())? {
+        match column::<i32>(row, 0, &unreadable)? {
             0 => return Ok(CheckoutRecorded::Inserted),
             1 => {
                 let recorded = Recorded {
-                    request_hash: column(row, 1).map_err(|_| unreadable())?,
-                    response: column(row, 2).map_err(|_| unreadable())?,
+                    request_hash: column(row, 1, &unreadable)?,
+                    response: column(row, 2, &unreadable)?,
                 };
                 return Ok(CheckoutRecorded::Replayed(recorded));
             }
             2 => return Ok(CheckoutRecorded::Moved(usage)),
             _ => {
                 let consumed = Usage {
-                    consumed: column(row, 3).map_err(|_| unreadable())?,
-                    overage: column(row, 4).map_err(|_| unreadable())?,
+                    consumed: column(row, 3, &unreadable)?,
+                    overage: column(row, 4, &unreadable)?,
                 };
-                usage.insert(column(row, 1).map_err(|_| unreadable())?, consumed);
+                usage.insert(column(row, 1, &unreadable)?, consumed);
             }
         }
     }
@@ -730,10 +728,14 @@ fn decode_record_checkout(rows: &[Row]) -> Result<CheckoutRecorded> {
     ))
 }
 
-/// Returns column `index` of `row`, or an error where it is NULL or of another type, which a
-/// function or view changed outside libcheckout can return.
-fn column<'r, T: FromSql<'r>>(row: &'r Row, index: usize) -> std::result::Result<T, ()> {
-    row.try_get(index).map_err(|_| ())
+/// Returns column `index` of `row`, or `unreadable()` where the value is NULL or of another
+/// type, which a function changed outside libcheckout can return.
+fn column<'r, T: FromSql<'r>>(
+    row: &'r Row,
+    index: usize,
+    unreadable: &impl Fn() -> Error,
+) -> Result<T> {
+    row.try_get(index).map_err(|_| unreadable())
 }
 
 /// Decodes a usage row: entitlement name, consumed and overage.
