@@ -136,7 +136,36 @@ fn postgres_sigkill_during_checkouts_loses_nothing() {
     };
     let _serial = one_at_a_time();
     let scratch = scratch();
-    crash::run("postgres", &location, &scratch.key_path, signer(), &|| {});
+    crash::run("postgres", &location, &scratch.key_path, signer(), &|| {
+        wait_for_killed_sessions(&location)
+    });
+}
+
+/// Returns once the database has no session left but the caller's. A killed client's server
+/// session may still be running a statement that it sent, which then commits; until the
+/// session ends, the round's writers are not all done.
+#[cfg(feature = "postgres")]
+fn wait_for_killed_sessions(location: &str) {
+    let mut admin = postgres::Client::connect(location, postgres::NoTls).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let others: i64 = admin
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        if others == 0 {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{others} sessions of killed workers still run after 30 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
 }
 
 #[cfg(feature = "postgres")]

@@ -92,14 +92,9 @@ fn collect(finished: &[Finished]) -> RoundReports {
     round
 }
 
-/// Runs the scenario; `integrity_check` inspects the store's files after each round.
-pub fn run(
-    label: &str,
-    location: &str,
-    key_path: &Path,
-    signer: &Signer,
-    integrity_check: &dyn Fn(),
-) {
+/// Runs the scenario; `after_kills` runs after each round's kills, before the checks: it
+/// inspects the store's files, or waits until the store has finished the killed workers' work.
+pub fn run(label: &str, location: &str, key_path: &Path, signer: &Signer, after_kills: &dyn Fn()) {
     let arn = create_license(
         &open_store(location, None),
         signer,
@@ -149,7 +144,7 @@ pub fn run(
         }
         let finished: Vec<Finished> = workers.into_iter().map(Worker::finish).collect();
 
-        integrity_check();
+        after_kills();
         let store = open_store(location, None);
         check_round(
             &store,
